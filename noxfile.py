@@ -1,0 +1,69 @@
+"""Developer tasks: `nox -s tests lint typecheck check_generated`, `nox -s generate`, ..."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["check_generated", "lint", "typecheck", "tests"]
+
+
+def _sync(session: nox.Session, *extra: str) -> None:
+    """Install the locked project and dev group into the session's virtualenv."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        *extra,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (both variants, asyncio and trio)."""
+    _sync(session, "--all-extras")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    _sync(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package, generated tree included."""
+    _sync(session, "--all-extras")
+    session.run("mypy")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate src/albert/_sync and tests/_sync from their async sources."""
+    _sync(session)
+    session.run("python", "scripts/unasync.py")
+
+
+@nox.session
+def check_generated(session: nox.Session) -> None:
+    """Fail if the generated sync code differs from what the script produces."""
+    _sync(session)
+    session.run("python", "scripts/unasync.py", "--check")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/."""
+    _sync(session, "--group", "docs")
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (pass --quick for a run under a minute)."""
+    _sync(session, "--all-extras")
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -1,0 +1,51 @@
+"""Python SDK for the Albert chat API: `Albert` (sync) and `AsyncAlbert` (async).
+
+Names are imported on first use, so ``import albert`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from albert._version import __version__
+
+if TYPE_CHECKING:
+    from albert._async.client import AsyncAlbert
+    from albert._async.paginator import AsyncAlbertPaginator
+    from albert._async.session import AsyncAlbertSession
+    from albert._sync.client import Albert
+    from albert._sync.paginator import AlbertPaginator
+    from albert._sync.session import AlbertSession
+
+__all__ = [
+    "Albert",
+    "AlbertPaginator",
+    "AlbertSession",
+    "AsyncAlbert",
+    "AsyncAlbertPaginator",
+    "AsyncAlbertSession",
+    "__version__",
+]
+
+_LAZY = {
+    "Albert": "albert._sync.client",
+    "AlbertPaginator": "albert._sync.paginator",
+    "AlbertSession": "albert._sync.session",
+    "AsyncAlbert": "albert._async.client",
+    "AsyncAlbertPaginator": "albert._async.paginator",
+    "AsyncAlbertSession": "albert._async.session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'albert' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,1 @@
+"""The chat collections: sessions, messages, folders and flags."""

@@ -1,0 +1,191 @@
+"""Chat sessions: create, read, list, rename, move and delete."""
+
+from __future__ import annotations
+
+from pydantic import validate_call
+
+from albert._async.collections.base import BaseCollection
+from albert._async.paginator import AsyncAlbertPaginator
+from albert._async.session import AsyncAlbertSession
+from albert.core.queries import name_filters, update_operations
+from albert.core.responses import decode_model
+from albert.core.sentinels import NOT_GIVEN, NotGivenOr
+from albert.core.urls import path_segment
+from albert.resources.chats import ChatSession
+
+__all__ = ["ChatSessionCollection"]
+
+
+class ChatSessionCollection(BaseCollection):
+    """Collection for managing chat sessions.
+
+    Parameters
+    ----------
+    session : AsyncAlbertSession
+        The session used to make API requests.
+
+    Attributes
+    ----------
+    base_path : str
+        The path of the chat sessions endpoint.
+    """
+
+    def __init__(self, *, session: AsyncAlbertSession) -> None:
+        super().__init__(session=session)
+        self.base_path: str = f"/api/{self._api_version}/chats/sessions"
+
+    def _item_path(self, id: str) -> str:
+        return f"{self.base_path}/{path_segment(id)}"
+
+    @validate_call
+    async def create(self, *, session: ChatSession) -> ChatSession:
+        """Create a new chat session.
+
+        Parameters
+        ----------
+        session : ChatSession
+            The session to create.
+
+        Returns
+        -------
+        ChatSession
+            The created session, with the id the server assigned.
+        """
+        response = await self._session.post(self.base_path, json=session.to_request_body())
+        return decode_model(response, ChatSession)
+
+    @validate_call
+    async def get_by_id(self, *, id: str) -> ChatSession:
+        """Retrieve a chat session by its ID.
+
+        Parameters
+        ----------
+        id : str
+            The session ID.
+
+        Returns
+        -------
+        ChatSession
+            The matching session.
+
+        Raises
+        ------
+        NotFoundError
+            If no session has this ID.
+        """
+        response = await self._session.get(self._item_path(id))
+        return decode_model(response, ChatSession)
+
+    @validate_call
+    async def get_by_source_session_id(self, *, source_session_id: str) -> ChatSession:
+        """Retrieve a chat session by its external source session ID.
+
+        Parameters
+        ----------
+        source_session_id : str
+            The external source session identifier.
+
+        Returns
+        -------
+        ChatSession
+            The matching session.
+        """
+        path = (
+            f"{self.base_path}/source/{path_segment(source_session_id, name='source_session_id')}"
+        )
+        response = await self._session.get(path)
+        return decode_model(response, ChatSession)
+
+    @validate_call
+    def get_all(
+        self,
+        *,
+        name: list[str] | None = None,
+        created_by: str | None = None,
+        updated_by: str | None = None,
+        exact_match: bool = False,
+        max_items: int | None = None,
+        start_key: str | None = None,
+    ) -> AsyncAlbertPaginator[ChatSession]:
+        """Iterate over chat sessions with optional filters.
+
+        Parameters
+        ----------
+        name : list[str] | None, optional
+            Filter by session name(s).
+        created_by : str | None, optional
+            Filter by the user who created the session.
+        updated_by : str | None, optional
+            Filter by the user who last updated the session.
+        exact_match : bool, optional
+            Whether name filtering uses exact matching (default False).
+        max_items : int | None, optional
+            Maximum number of items to return in total. If None, fetches all
+            available items.
+        start_key : str | None, optional
+            Resume a listing from a paginator's ``last_key``.
+
+        Returns
+        -------
+        AsyncAlbertPaginator[ChatSession]
+            Iterate it for the sessions matching the filters; nothing is
+            requested before iteration starts.
+        """
+        return AsyncAlbertPaginator(
+            session=self._session,
+            path=self.base_path,
+            item_type=ChatSession,
+            params=name_filters(
+                name=name, created_by=created_by, updated_by=updated_by, exact_match=exact_match
+            ),
+            max_items=max_items,
+            start_key=start_key,
+        )
+
+    @validate_call
+    async def update(
+        self,
+        *,
+        id: str,
+        name: str | None = None,
+        parent_id: NotGivenOr[str | None] = NOT_GIVEN,
+    ) -> ChatSession:
+        """Rename a chat session or move it to another folder.
+
+        Parameters
+        ----------
+        id : str
+            The session ID.
+        name : str | None, optional
+            The new name; ``None`` keeps the current one.
+        parent_id : str | None, optional
+            The folder to move the session into; ``None`` takes it out of its
+            folder; left out, the session stays where it is.
+
+        Returns
+        -------
+        ChatSession
+            The session as the server has it after the update. When nothing
+            is to change, no update is sent and the current session is returned.
+        """
+        body = update_operations(
+            {"name": name if name is not None else NOT_GIVEN, "parentId": parent_id}
+        )
+        if body is not None:
+            await self._session.patch(self._item_path(id), json=body)
+        return await self.get_by_id(id=id)
+
+    @validate_call
+    async def delete(self, *, id: str) -> None:
+        """Delete a chat session by ID.
+
+        Parameters
+        ----------
+        id : str
+            The ID of the session to delete.
+
+        Returns
+        -------
+        None
+        """
+        await self._session.delete(self._item_path(id))

@@ -1,0 +1,299 @@
+"""The HTTP session: base URL, credentials, retries and error mapping over httpx."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from albert._backends import async_primitives as primitives
+from albert.core.config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    build_headers,
+    resolve_base_url,
+    resolve_timeout,
+    resolve_token,
+)
+from albert.core.logs import logger, setup_logging_from_env
+from albert.core.responses import error_from_response
+from albert.core.retry import RetryPolicy, may_have_applied, retry_reason
+from albert.core.sentinels import NOT_GIVEN, NotGivenOr
+from albert.exceptions import AlbertConnectionError, AlbertTimeoutError, NotFoundError
+
+__all__ = ["AsyncAlbertSession"]
+
+TimeoutTypes = httpx.Timeout | float | None
+
+
+class AsyncAlbertSession:
+    """An authenticated HTTP session with the Albert API.
+
+    Every request gets the base URL, the default headers and the
+    ``Authorization`` header; failures that are safe to retry are retried with
+    backoff, and error responses become typed exceptions.
+
+    Parameters
+    ----------
+    base_url : str | None, optional
+        The base URL of the Albert API. Falls back to the ``ALBERT_BASE_URL``
+        environment variable, then to ``https://app.albertinvent.com``.
+    token : str | None, optional
+        A static JWT. Falls back to the ``ALBERT_TOKEN`` environment variable.
+    headers : dict[str, str] | None, optional
+        Extra headers sent with every request.
+    timeout : httpx.Timeout | float | None, optional
+        The timeout of each attempt; ``None`` disables it. Defaults to 60 s,
+        with 10 s to connect.
+    max_retries : int, optional
+        Retries after a failed attempt, when retrying is safe (default 3).
+    http_client : httpx.AsyncClient | None, optional
+        An HTTP client to send requests with (proxies, certificates, transports).
+        The session does not close a client it was given.
+    limits : httpx.Limits | None, optional
+        Connection pool limits of the client the session creates.
+
+    Raises
+    ------
+    AlbertAuthError
+        If there is no token in the arguments or the environment.
+    ValueError
+        If the base URL is not an absolute http(s) URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        setup_logging_from_env()
+        self._base_url = resolve_base_url(base_url)
+        self._headers = build_headers(headers)
+        self._headers["Authorization"] = f"Bearer {resolve_token(token)}"
+        self.timeout = resolve_timeout(timeout)
+        self.retry_policy = RetryPolicy(max_retries=max_retries)
+        if http_client is not None and limits is not None:
+            raise ValueError("pass limits to the http_client you build, not beside it")
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(
+            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            follow_redirects=False,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests are sent to, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after a failed attempt, when retrying is safe."""
+        return self.retry_policy.max_retries
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The underlying httpx client (shared by sessions made with `with_options`)."""
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def with_options(
+        self,
+        *,
+        timeout: NotGivenOr[TimeoutTypes] = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> AsyncAlbertSession:
+        """Return a session with other request options that shares this one's connections.
+
+        Parameters
+        ----------
+        timeout : httpx.Timeout | float | None, optional
+            The new timeout; left out, the current one is kept.
+        max_retries : int | None, optional
+            The new number of retries; left out, the current one is kept.
+
+        Returns
+        -------
+        AsyncAlbertSession
+            A session over the same connection pool and credentials. Closing
+            it does not close the pool; close the original session for that.
+        """
+        clone = copy.copy(self)
+        clone._owns_client = False
+        if timeout is not NOT_GIVEN:
+            clone.timeout = resolve_timeout(timeout)
+        if max_retries is not None:
+            clone.retry_policy = replace(self.retry_policy, max_retries=max_retries)
+        return clone
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send a request, retrying when that is safe, and return the success response.
+
+        Parameters
+        ----------
+        method : str
+            The HTTP method.
+        path : str
+            The path below the base URL, already percent-encoded
+            (for example ``/api/v3/chats/sessions/abc``).
+        params : dict[str, Any] | None, optional
+            Query parameters; a list value is repeated.
+        json : Any, optional
+            A JSON-serialisable body.
+        idempotent : bool | None, optional
+            ``True`` lets a POST be retried after a server error; ``None``
+            decides by method.
+
+        Returns
+        -------
+        httpx.Response
+            A response with a status below 400 (or a 404 answering the retry of
+            a DELETE whose first response was lost: the resource is gone).
+
+        Raises
+        ------
+        AlbertHTTPError
+            A subclass named for the error status, once retries are spent.
+        AlbertConnectionError, AlbertTimeoutError
+            When the transport failed, once retries are spent.
+        """
+        request = self._client.build_request(
+            method,
+            self._base_url + path,
+            params=params,
+            json=json,
+            headers=self._headers,
+            timeout=self.timeout,
+        )
+        policy = self.retry_policy
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.max_retries + 1),
+            wait=lambda state: policy.wait_seconds(state.attempt_number, _failure(state)),
+            retry=retry_if_exception(
+                lambda exc: retry_reason(exc, method=method, idempotent=idempotent) is not None
+            ),
+            sleep=primitives.sleep,
+            before_sleep=lambda state: _log_retry(state, method, idempotent),
+            reraise=True,
+        )
+        maybe_applied = False
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    return await self._send_once(request, attempt.retry_state.attempt_number)
+                except NotFoundError as exc:
+                    if method == "DELETE" and maybe_applied and exc.response is not None:
+                        return exc.response
+                    raise
+                except Exception as exc:
+                    maybe_applied = maybe_applied or may_have_applied(exc)
+                    raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+        started = primitives.monotonic()
+        try:
+            response = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            raise AlbertTimeoutError(
+                f"{request.method} {request.url} timed out ({type(exc).__name__})",
+                method=request.method,
+                url=str(request.url),
+            ) from exc
+        except httpx.TransportError as exc:
+            raise AlbertConnectionError(
+                f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}",
+                method=request.method,
+                url=str(request.url),
+            ) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s in %.1f ms (attempt %d)",
+                request.method,
+                request.url,
+                response.status_code,
+                (primitives.monotonic() - started) * 1000,
+                attempt,
+            )
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    async def get(self, path: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
+        """Send a GET request; see `request`."""
+        return await self.request("GET", path, params=params)
+
+    async def post(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send a POST request; see `request`."""
+        return await self.request("POST", path, params=params, json=json, idempotent=idempotent)
+
+    async def patch(
+        self, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> httpx.Response:
+        """Send a PATCH request; see `request`."""
+        return await self.request("PATCH", path, params=params, json=json)
+
+    async def delete(self, path: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
+        """Send a DELETE request; see `request`."""
+        return await self.request("DELETE", path, params=params)
+
+    async def aclose(self) -> None:
+        """Close the connection pool, unless it was given or is shared with another session."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncAlbertSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _failure(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return outcome.exception() if outcome is not None else None
+
+
+def _log_retry(state: RetryCallState, method: str, idempotent: bool | None) -> None:
+    exc = _failure(state)
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.warning(
+        "retrying %s %s in %.2f s after attempt %d: %s",
+        method,
+        getattr(exc, "url", "?"),
+        wait,
+        state.attempt_number,
+        retry_reason(exc, method=method, idempotent=idempotent) if exc else "unknown",
+    )

@@ -1,0 +1,130 @@
+"""Client configuration: defaults, environment variables and their resolution."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+
+import httpx
+
+from albert._version import __version__
+from albert.exceptions import AlbertAuthError
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "ENV_BASE_URL",
+    "ENV_TOKEN",
+    "build_headers",
+    "resolve_base_url",
+    "resolve_timeout",
+    "resolve_token",
+]
+
+DEFAULT_BASE_URL = "https://app.albertinvent.com"
+API_PREFIX = "/api/v3"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 3
+
+ENV_BASE_URL = "ALBERT_BASE_URL"
+ENV_TOKEN = "ALBERT_TOKEN"
+
+USER_AGENT = f"albert-chat-python/{__version__} python/{platform.python_version()}"
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """Return the base URL to use: the argument, else ``ALBERT_BASE_URL``, else the default.
+
+    Parameters
+    ----------
+    base_url : str | None
+        The base URL the caller gave, if any.
+
+    Returns
+    -------
+    str
+        An ``http`` or ``https`` URL without a trailing slash.
+
+    Raises
+    ------
+    ValueError
+        If the URL is not an absolute ``http(s)`` URL.
+    """
+    raw = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    url = httpx.URL(raw.strip())
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {raw!r}")
+    if url.query or url.fragment:
+        raise ValueError(f"base_url must not carry a query or a fragment, got {raw!r}")
+    return str(url).rstrip("/")
+
+
+def resolve_token(token: str | None) -> str:
+    """Return the static token to use: the argument, else ``ALBERT_TOKEN``.
+
+    Parameters
+    ----------
+    token : str | None
+        The token the caller gave, if any.
+
+    Returns
+    -------
+    str
+        The token.
+
+    Raises
+    ------
+    AlbertAuthError
+        If neither the argument nor the environment variable holds a token.
+    """
+    resolved = token or os.environ.get(ENV_TOKEN)
+    if not resolved:
+        raise AlbertAuthError(
+            "No credentials: pass token=... (or auth_manager=...), "
+            f"or set the {ENV_TOKEN} environment variable."
+        )
+    return resolved
+
+
+def resolve_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
+    """Return ``timeout`` as an ``httpx.Timeout``; ``None`` means no timeout at all.
+
+    Parameters
+    ----------
+    timeout : httpx.Timeout | float | None
+        Seconds for every phase, a full ``httpx.Timeout``, or ``None``.
+
+    Returns
+    -------
+    httpx.Timeout
+        The timeout to send requests with.
+    """
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(timeout)
+
+
+def build_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
+    """Return the headers every request carries, the caller's ``extra`` winning.
+
+    Parameters
+    ----------
+    extra : Mapping[str, str] | None
+        Headers the caller added.
+
+    Returns
+    -------
+    dict[str, str]
+        ``Accept``, ``Content-Type`` and ``User-Agent``, then ``extra``.
+    """
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    if extra:
+        headers.update(extra)
+    return headers

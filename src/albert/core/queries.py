@@ -1,0 +1,71 @@
+"""Query strings and PATCH bodies of the chat endpoints, built once for both variants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from albert.core.sentinels import NotGiven
+
+__all__ = ["name_filters", "update_operations"]
+
+QueryParams = dict[str, Any]
+
+
+def name_filters(
+    *,
+    name: Sequence[str] | None = None,
+    exact_match: bool = False,
+    created_by: str | None = None,
+    updated_by: str | None = None,
+) -> QueryParams:
+    """Return the query of a listing filtered by name and author.
+
+    Parameters
+    ----------
+    name : Sequence[str] | None, optional
+        Names to match; repeated as ``name=a&name=b``.
+    exact_match : bool, optional
+        Send ``exactMatch=true`` (only when true).
+    created_by : str | None, optional
+        Sent as ``createdBy``.
+    updated_by : str | None, optional
+        Sent as ``updatedBy``.
+
+    Returns
+    -------
+    dict[str, Any]
+        The query parameters; empty filters are left out.
+    """
+    params: QueryParams = {}
+    if name:
+        params["name"] = list(name)
+    if created_by is not None:
+        params["createdBy"] = created_by
+    if updated_by is not None:
+        params["updatedBy"] = updated_by
+    if exact_match:
+        params["exactMatch"] = "true"
+    return params
+
+
+def update_operations(changes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the data-operations body of a PATCH, or ``None`` when nothing changes.
+
+    Parameters
+    ----------
+    changes : Mapping[str, Any]
+        Wire attribute name to new value; values that are ``NOT_GIVEN`` are
+        left out, ``None`` is sent as ``null``.
+
+    Returns
+    -------
+    dict[str, Any] | None
+        ``{"data": [{"operation": "update", "attribute": ..., "newValue": ...}]}``.
+    """
+    data = [
+        {"operation": "update", "attribute": attribute, "newValue": value}
+        for attribute, value in changes.items()
+        if not isinstance(value, NotGiven)
+    ]
+    return {"data": data} if data else None

@@ -1,0 +1,159 @@
+"""Turning HTTP responses into models, or into the typed exception that explains them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from albert.exceptions import (
+    BODY_EXCERPT_CHARS,
+    AlbertDecodeError,
+    AlbertHTTPError,
+    exception_class_for_status,
+)
+
+__all__ = ["decode_model", "error_from_response", "request_id_of"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amz-request-id", "request-id")
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    """Return the request id the server sent back, if any.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The response.
+
+    Returns
+    -------
+    str | None
+        The first of the usual request-id headers that is present.
+    """
+    headers = response.headers
+    for name in _REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _excerpt(response: httpx.Response) -> str:
+    text = response.content[:BODY_EXCERPT_CHARS].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    if len(response.content) > BODY_EXCERPT_CHARS:
+        text += "…"
+    return text or "<empty body>"
+
+
+def _parse_error_body(response: httpx.Response) -> tuple[Any, str]:
+    """Return ``(errors, message)`` from an error response's body, JSON or not."""
+    content = response.content
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        return (content.decode("utf-8", errors="replace") or None), _excerpt(response)
+    message: str | None = None
+    if isinstance(body, dict):
+        for key in ("message", "errors", "error", "detail", "title"):
+            value = body.get(key)
+            if value:
+                message = (
+                    value if isinstance(value, str) else json.dumps(value)[:BODY_EXCERPT_CHARS]
+                )
+                break
+    if message is None:
+        message = _excerpt(response) if content else response.reason_phrase or "error"
+    return body, message
+
+
+def error_from_response(response: httpx.Response) -> AlbertHTTPError:
+    """Build the typed exception for an error response (status 400 or more).
+
+    Parameters
+    ----------
+    response : httpx.Response
+        A response with an error status; its body must have been read.
+
+    Returns
+    -------
+    AlbertHTTPError
+        The subclass named for the status, carrying the status, method, URL,
+        request id, parsed body and the response.
+    """
+    errors, message = _parse_error_body(response)
+    request = response.request
+    cls = exception_class_for_status(response.status_code)
+    return cls(
+        message,
+        status_code=response.status_code,
+        method=request.method,
+        url=str(request.url),
+        request_id=request_id_of(response),
+        errors=errors,
+        response=response,
+    )
+
+
+def decode_error(response: httpx.Response, expected: str, detail: str) -> AlbertDecodeError:
+    """Build the exception for a success response whose body is not what was expected.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The response.
+    expected : str
+        What the SDK expected, for the message (for example ``"ChatSession"``).
+    detail : str
+        Why the body did not fit.
+
+    Returns
+    -------
+    AlbertDecodeError
+        An exception naming the status and quoting the start of the body.
+    """
+    request = response.request
+    content_type = response.headers.get("content-type", "no content type")
+    return AlbertDecodeError(
+        f"expected {expected} as JSON, got a {content_type} body that does not fit "
+        f"({detail}): {_excerpt(response)}",
+        status_code=response.status_code,
+        method=request.method,
+        url=str(request.url),
+        request_id=request_id_of(response),
+        errors=None,
+        response=response,
+    )
+
+
+def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
+    """Validate a response body straight from its bytes into ``model``.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        A success response whose body has been read.
+    model : type[ModelT]
+        The pydantic model to validate with.
+
+    Returns
+    -------
+    ModelT
+        The validated model.
+
+    Raises
+    ------
+    AlbertDecodeError
+        If the body is not JSON, is truncated, or does not fit ``model``.
+    """
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        kinds = {err["type"] for err in exc.errors()}
+        detail = "invalid JSON" if "json_invalid" in kinds else f"{exc.error_count()} field errors"
+        raise decode_error(response, model.__name__, detail) from exc

@@ -1,0 +1,181 @@
+"""Retry decisions and backoff: which failures are safe to retry, and how long to wait.
+
+The policy (DESIGN.md, "Retries"):
+
+=========================================  ==================  =======================
+what happened                              GET, DELETE, PATCH  POST
+=========================================  ==================  =======================
+could not connect (nothing was sent)       retry               retry
+429 Too Many Requests                      retry               retry
+500, 502, 503, 504                         retry               only if marked idempotent
+read timeout, connection lost mid-response retry               only if marked idempotent
+any other 4xx                              no                  no
+=========================================  ==================  =======================
+
+Waits grow exponentially from 0.5 s with full jitter, capped at 8 s; a
+``Retry-After`` header (seconds or an HTTP date) wins, capped at 60 s.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from albert.exceptions import AlbertHTTPError, AlbertTransportError
+
+__all__ = ["RetryPolicy", "parse_retry_after", "retry_reason"]
+
+#: Methods whose repetition leaves the server as one call would.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+#: Server statuses that say "try again later".
+RETRYABLE_SERVER_STATUSES = frozenset({500, 502, 503, 504})
+#: httpx errors raised before a single byte of the request left this machine.
+NOTHING_SENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Return the wait a ``Retry-After`` header asks for, in seconds.
+
+    Parameters
+    ----------
+    value : str | None
+        The header: a number of seconds or an HTTP date.
+    now : float | None, optional
+        The current POSIX time, for HTTP dates (defaults to ``time.time()``).
+
+    Returns
+    -------
+    float | None
+        Seconds to wait (never negative), or ``None`` when the header is
+        missing or unreadable.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def nothing_was_sent(exc: BaseException) -> bool:
+    """Tell whether a transport failure happened before the request left this machine."""
+    return isinstance(exc, AlbertTransportError) and isinstance(exc.__cause__, NOTHING_SENT_ERRORS)
+
+
+def retry_reason(exc: BaseException, *, method: str, idempotent: bool | None = None) -> str | None:
+    """Return why ``exc`` may be retried, or ``None`` when retrying is not safe.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The failure of one attempt.
+    method : str
+        The request's HTTP method.
+    idempotent : bool | None, optional
+        Overrides what the method implies: ``True`` marks a POST as safe to
+        repeat, ``False`` marks any call as unsafe to repeat once sent.
+
+    Returns
+    -------
+    str | None
+        A short reason for the log ("connect error", "429", "503", ...), or
+        ``None``.
+    """
+    repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+    if isinstance(exc, AlbertHTTPError):
+        if exc.status_code == 429:
+            return "429 Too Many Requests"
+        if exc.status_code in RETRYABLE_SERVER_STATUSES and repeatable:
+            return f"{exc.status_code} server error"
+        return None
+    if isinstance(exc, AlbertTransportError):
+        if nothing_was_sent(exc):
+            return f"{type(exc.__cause__).__name__} before sending"
+        if repeatable:
+            return f"{type(exc.__cause__).__name__ if exc.__cause__ else 'transport error'}"
+    return None
+
+
+def _retry_after_of(exc: BaseException | None) -> float | None:
+    if isinstance(exc, AlbertHTTPError) and exc.response is not None:
+        return parse_retry_after(exc.response.headers.get("retry-after"))
+    return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to retry and how long to wait between attempts.
+
+    Parameters
+    ----------
+    max_retries : int
+        Retries after the first attempt; ``0`` disables retrying.
+    initial_backoff : float
+        The cap of the first wait, in seconds; it doubles each retry.
+    max_backoff : float
+        The largest exponential wait, in seconds.
+    max_retry_after : float
+        The largest wait a ``Retry-After`` header can ask for, in seconds.
+    jitter : Callable[[], float]
+        A source of uniform numbers in ``[0, 1)`` ("full jitter").
+    """
+
+    max_retries: int = 3
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+
+    def wait_seconds(self, retry_number: int, exc: BaseException | None = None) -> float:
+        """Return how long to sleep before retry number ``retry_number`` (1-based).
+
+        Parameters
+        ----------
+        retry_number : int
+            1 before the first retry, 2 before the second, ...
+        exc : BaseException | None, optional
+            The failure being retried; its ``Retry-After`` header, if any, wins.
+
+        Returns
+        -------
+        float
+            Seconds to sleep.
+        """
+        retry_after = _retry_after_of(exc)
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        ceiling: float = min(self.max_backoff, self.initial_backoff * 2.0 ** (retry_number - 1))
+        return ceiling * float(self.jitter())
+
+
+def may_have_applied(exc: BaseException) -> bool:
+    """Tell whether a failed attempt may still have changed state on the server.
+
+    A 429 or a failure before sending did nothing; a server error or a
+    connection lost after sending may have done the work.
+    """
+    if isinstance(exc, AlbertHTTPError):
+        return exc.status_code != 429 and exc.status_code >= 500
+    return isinstance(exc, AlbertTransportError) and not nothing_was_sent(exc)

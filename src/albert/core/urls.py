@@ -1,0 +1,60 @@
+"""Building API paths safely: every id is one percent-encoded path segment."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from albert.core.config import API_PREFIX
+
+__all__ = ["path_segment", "api_path"]
+
+
+def path_segment(value: str, *, name: str = "id") -> str:
+    """Percent-encode ``value`` so that it is exactly one URL path segment.
+
+    ``"../x"`` becomes ``"..%2Fx"`` and ``"?a"`` becomes ``"%3Fa"``, so an id
+    can never reach another endpoint than the one the caller meant.
+
+    Parameters
+    ----------
+    value : str
+        The id to place in the path.
+    name : str, optional
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    str
+        The encoded segment.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is empty, or is ``"."`` or ``".."`` (which no encoding
+        keeps from being read as a relative path step).
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if value in (".", ".."):
+        # "." and ".." are unreserved characters; percent-encoding them is the
+        # only way to keep a server or proxy from collapsing the path.
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
+
+
+def api_path(*parts: str) -> str:
+    """Join already-safe path parts under the API prefix.
+
+    Parameters
+    ----------
+    *parts : str
+        Literal path parts and segments made by `path_segment`.
+
+    Returns
+    -------
+    str
+        For example ``/api/v3/chats/sessions/abc``.
+    """
+    return API_PREFIX + "/" + "/".join(parts)

@@ -1,0 +1,1 @@
+"""Pydantic models of the Albert API's resources, shared by the sync and async clients."""

@@ -1,0 +1,14 @@
+"""The public import path of the sync twins: client, session, paginator and collections.
+
+``from albert import Albert`` is all most code needs; import the sync
+collections from here to annotate or build them yourself::
+
+    from albert.sync import AlbertSession, ChatSessionCollection
+"""
+
+from albert._sync.client import Albert
+from albert._sync.collections.chat_sessions import ChatSessionCollection
+from albert._sync.paginator import AlbertPaginator
+from albert._sync.session import AlbertSession
+
+__all__ = ["Albert", "AlbertPaginator", "AlbertSession", "ChatSessionCollection"]

@@ -1,0 +1,34 @@
+"""Test configuration shared by every test: anyio backends and environment hygiene."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    # Async tests are written once under tests/_async and generated into
+    # tests/_sync: mark only the coroutine ones for anyio (asyncio and trio),
+    # so their sync twins run once. Marking here, before collection, lets the
+    # anyio_backend parametrization apply.
+    if name.startswith("test") and inspect.iscoroutinefunction(obj):
+        pytest.mark.anyio(obj)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "ALBERT_BASE_URL",
+        "ALBERT_TOKEN",
+        "ALBERT_CLIENT_ID",
+        "ALBERT_CLIENT_SECRET",
+        "ALBERT_LOG",
+    ):
+        monkeypatch.delenv(name, raising=False)
