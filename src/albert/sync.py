@@ -7,8 +7,19 @@ collections from here to annotate or build them yourself::
 """
 
 from albert._sync.client import Albert
+from albert._sync.collections.chat_flags import ChatFlagCollection
+from albert._sync.collections.chat_folders import ChatFolderCollection
+from albert._sync.collections.chat_messages import ChatMessageCollection
 from albert._sync.collections.chat_sessions import ChatSessionCollection
 from albert._sync.paginator import AlbertPaginator
 from albert._sync.session import AlbertSession
 
-__all__ = ["Albert", "AlbertPaginator", "AlbertSession", "ChatSessionCollection"]
+__all__ = [
+    "Albert",
+    "AlbertPaginator",
+    "AlbertSession",
+    "ChatFlagCollection",
+    "ChatFolderCollection",
+    "ChatMessageCollection",
+    "ChatSessionCollection",
+]

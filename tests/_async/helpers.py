@@ -33,3 +33,8 @@ def assert_authorized(request: httpx.Request) -> None:
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["accept"] == "application/json"
     assert request.headers["user-agent"].startswith("albert-chat-python/")
+
+
+MESSAGES = "/api/v3/chats/sessions/ses-1/messages"
+FOLDERS = "/api/v3/chats/folders"
+FLAGS = "/api/v3/chats/flags"

@@ -6,6 +6,9 @@ from types import TracebackType
 
 import httpx
 
+from albert._async.collections.chat_flags import ChatFlagCollection
+from albert._async.collections.chat_folders import ChatFolderCollection
+from albert._async.collections.chat_messages import ChatMessageCollection
 from albert._async.collections.chat_sessions import ChatSessionCollection
 from albert._async.session import AsyncAlbertSession, TimeoutTypes
 from albert.core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
@@ -49,6 +52,12 @@ class AsyncAlbert:
         The internal session used for authenticated requests.
     chat_sessions : ChatSessionCollection
         Access to chat session API methods.
+    chat_messages : ChatMessageCollection
+        Access to chat message API methods.
+    chat_folders : ChatFolderCollection
+        Access to chat folder API methods.
+    chat_flags : ChatFlagCollection
+        Access to chat flag API methods.
 
     Examples
     --------
@@ -101,6 +110,9 @@ class AsyncAlbert:
                 )
         self.session = session
         self.chat_sessions = ChatSessionCollection(session=session)
+        self.chat_messages = ChatMessageCollection(session=session)
+        self.chat_folders = ChatFolderCollection(session=session)
+        self.chat_flags = ChatFlagCollection(session=session)
 
     @classmethod
     def from_token(cls, *, base_url: str | None = None, token: str) -> AsyncAlbert:

@@ -8,6 +8,9 @@ from types import TracebackType
 
 import httpx
 
+from albert._sync.collections.chat_flags import ChatFlagCollection
+from albert._sync.collections.chat_folders import ChatFolderCollection
+from albert._sync.collections.chat_messages import ChatMessageCollection
 from albert._sync.collections.chat_sessions import ChatSessionCollection
 from albert._sync.session import AlbertSession, TimeoutTypes
 from albert.core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
@@ -51,6 +54,12 @@ class Albert:
         The internal session used for authenticated requests.
     chat_sessions : ChatSessionCollection
         Access to chat session API methods.
+    chat_messages : ChatMessageCollection
+        Access to chat message API methods.
+    chat_folders : ChatFolderCollection
+        Access to chat folder API methods.
+    chat_flags : ChatFlagCollection
+        Access to chat flag API methods.
 
     Examples
     --------
@@ -103,6 +112,9 @@ class Albert:
                 )
         self.session = session
         self.chat_sessions = ChatSessionCollection(session=session)
+        self.chat_messages = ChatMessageCollection(session=session)
+        self.chat_folders = ChatFolderCollection(session=session)
+        self.chat_flags = ChatFlagCollection(session=session)
 
     @classmethod
     def from_token(cls, *, base_url: str | None = None, token: str) -> Albert:

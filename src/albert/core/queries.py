@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from albert.core.sentinels import NotGiven
+from albert.resources.chats import ChatComponentType, ChatFlagType
 
-__all__ = ["name_filters", "update_operations"]
+__all__ = ["flag_query", "name_filters", "update_operations"]
 
 QueryParams = dict[str, Any]
 
@@ -69,3 +70,34 @@ def update_operations(changes: Mapping[str, Any]) -> dict[str, Any] | None:
         if not isinstance(value, NotGiven)
     ]
     return {"data": data} if data else None
+
+
+def flag_query(
+    sequence: str | None,
+    type: ChatFlagType | None,
+    component_type: ChatComponentType | None,
+) -> QueryParams:
+    """Return the query that addresses a message's flag (enums go by value).
+
+    Parameters
+    ----------
+    sequence : str | None
+        The message's zero-padded sequence.
+    type : ChatFlagType | None
+        The flag type.
+    component_type : ChatComponentType | None
+        The component the flag is narrowed to.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``sequence``, ``type`` and ``componentType``, those given.
+    """
+    params: QueryParams = {}
+    if sequence is not None:
+        params["sequence"] = sequence
+    if type is not None:
+        params["type"] = type.value
+    if component_type is not None:
+        params["componentType"] = component_type.value
+    return params

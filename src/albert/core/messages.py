@@ -1,0 +1,105 @@
+"""Chat-message rules that do no I/O: the create body, and the message a create returns."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from albert.core.responses import decode_error
+from albert.resources.chats import ChatMessage
+
+__all__ = ["created_message", "message_create_body", "require_sequence"]
+
+
+def require_sequence(sequence: str) -> str:
+    """Return ``sequence`` if it is a usable message position, else raise ``ValueError``.
+
+    Parameters
+    ----------
+    sequence : str
+        The zero-padded position of a message (``"000"``, ``"001"``, ...).
+
+    Returns
+    -------
+    str
+        The same sequence.
+    """
+    if not sequence:
+        raise ValueError("sequence must not be empty (it looks like '000', '001', ...)")
+    return sequence
+
+
+def message_create_body(message: ChatMessage) -> tuple[str, dict[str, Any]]:
+    """Return the session id and the JSON body that create ``message``.
+
+    ``parentId`` travels in the URL path, so it is taken out of the body;
+    ``sourceRequestId`` is a fresh uuid4 when the caller set none.
+
+    Parameters
+    ----------
+    message : ChatMessage
+        The message to create; ``parent_id`` must be the session's id.
+
+    Returns
+    -------
+    tuple[str, dict[str, Any]]
+        The session id and the body.
+
+    Raises
+    ------
+    ValueError
+        If ``message.parent_id`` is not set.
+    """
+    if not message.parent_id:
+        raise ValueError(
+            "message.parent_id must be set to the id of the chat session the message belongs to"
+        )
+    body = message.to_request_body()
+    body.pop("parentId", None)
+    if not body.get("sourceRequestId"):
+        body["sourceRequestId"] = str(uuid.uuid4())
+    return message.parent_id, body
+
+
+def created_message(
+    response: httpx.Response, *, session_id: str, sent: dict[str, Any]
+) -> ChatMessage:
+    """Return the message a create made: the server's fields over what was sent.
+
+    The server's create response omits ``Content`` (a known server quirk), so
+    the content the caller sent is kept; the server's id, sequence and any
+    other field it returns win over the sent values.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The create response.
+    session_id : str
+        The session the message was created in.
+    sent : dict[str, Any]
+        The body that was sent.
+
+    Returns
+    -------
+    ChatMessage
+        The created message.
+
+    Raises
+    ------
+    AlbertDecodeError
+        If the response is not a JSON object that completes a message.
+    """
+    try:
+        returned = json.loads(response.content) if response.content else {}
+    except ValueError as exc:
+        raise decode_error(response, "ChatMessage", "invalid JSON") from exc
+    if not isinstance(returned, dict):
+        raise decode_error(response, "ChatMessage", "not a JSON object")
+    try:
+        return ChatMessage.model_validate({**sent, "parentId": session_id, **returned})
+    except ValidationError as exc:
+        raise decode_error(response, "ChatMessage", f"{exc.error_count()} field errors") from exc
