@@ -49,6 +49,7 @@ REPLACEMENTS = {
     # module paths
     "_async": "_sync",
     "async_primitives": "sync_primitives",
+    "async_prefetch": "sync_prefetch",
 }
 
 #: Phrases translated in docstrings and comments (unasync only sees tokens).

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from albert._async.session import AsyncAlbertSession
+from albert._backends.async_prefetch import Prefetch
 from albert.core.pagination import PageCursor
 from albert.core.responses import decode_model
 from albert.resources.base import Page
@@ -24,6 +25,10 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     whole pages. Nothing is requested until iteration starts, and a page is
     only requested when an item of it will be used: with ``max_items`` the
     paginator never asks for a page past the limit.
+
+    Pages are requested at most one ahead of your code (on an event loop, the
+    next page is on its way while your code works on the current one);
+    leaving the loop early cancels a request still under way.
 
     Parameters
     ----------
@@ -93,12 +98,25 @@ class AsyncAlbertPaginator(Generic[ItemT]):
         """
         cursor = self._cursor
         cursor.restart()
-        while cursor.wants_another_page():
-            response = await self._session.get(self._path, params=cursor.params(self._params))
-            page = decode_model(response, self._page_model)
-            items = cursor.take(page.items, page.last_key)
-            if items:
-                yield items
+        ahead: Prefetch[Page[ItemT]] | None = None
+        try:
+            while ahead is not None or cursor.wants_another_page():
+                if ahead is None:
+                    page = await self._fetch_page(cursor.params(self._params))
+                else:
+                    page, ahead = await ahead.result(), None
+                items = cursor.take(page.items, page.last_key)
+                if cursor.wants_another_page():
+                    ahead = Prefetch(self._fetch_page, cursor.params(self._params))
+                if items:
+                    yield items
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+
+    async def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
+        response = await self._session.get(self._path, params=params)
+        return decode_model(response, self._page_model)
 
     async def __aiter__(self) -> AsyncIterator[ItemT]:
         async for page in self.pages():

@@ -1,0 +1,151 @@
+"""The async paginator reads one page ahead; the sync one (generated) never does.
+
+Async-only by nature, so these tests live outside tests/_async. They assert
+ordering with events, never timings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import anyio
+import httpx
+import pytest
+
+from albert import Albert, AsyncAlbert
+from albert.exceptions import NotFoundError
+
+BASE = "https://albert.test"
+LISTING = "/api/v3/chats/sessions"
+
+
+def page_body(index: int, pages: int) -> bytes:
+    items = [{"id": f"s{index}-{i}", "name": "n", "sourceSessionId": "x"} for i in range(2)]
+    body: dict[str, object] = {"Items": items}
+    if index + 1 < pages:
+        body["lastKey"] = str(index + 1)
+    return json.dumps(body).encode()
+
+
+def page_index(request: httpx.Request) -> int:
+    return int(request.url.params.get("startKey", "0"))
+
+
+def async_client(handler: Callable[[httpx.Request], Awaitable[httpx.Response]]) -> AsyncAlbert:
+    transport = httpx.MockTransport(handler)
+    return AsyncAlbert(
+        base_url=BASE, token="t", max_retries=0, http_client=httpx.AsyncClient(transport=transport)
+    )
+
+
+@pytest.mark.anyio
+async def test_the_next_page_is_requested_while_the_consumer_works() -> None:
+    arrived = {i: anyio.Event() for i in range(3)}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        index = page_index(request)
+        arrived[index].set()
+        return httpx.Response(200, content=page_body(index, pages=3))
+
+    seen = []
+    async with async_client(handler) as client:
+        with anyio.fail_after(5):
+            async for items in client.chat_sessions.get_all().pages():
+                index = int(items[0].id.split("-")[0][1:])  # type: ignore[union-attr]
+                seen.append(index)
+                if index < 2:
+                    # Without read-ahead, page index+1 is only requested after this
+                    # block returns: waiting here would time out.
+                    await arrived[index + 1].wait()
+    assert seen == [0, 1, 2]
+
+
+@pytest.mark.anyio
+async def test_max_items_still_never_requests_an_unused_page() -> None:
+    requested: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(page_index(request))
+        return httpx.Response(200, content=page_body(page_index(request), pages=5))
+
+    async with async_client(handler) as client:
+        paginator = client.chat_sessions.get_all(max_items=4)
+        ids = [s.id async for s in paginator]
+        await anyio.sleep(0.01)  # let any stray read-ahead reach the transport
+    assert len(ids) == 4
+    assert requested == [0, 1]
+    assert paginator.has_more is True
+    assert paginator.last_key == "2"
+
+
+@pytest.mark.anyio
+async def test_leaving_the_loop_cancels_the_request_under_way() -> None:
+    second_started = anyio.Event()
+    second_cancelled = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        index = page_index(request)
+        if index == 1:
+            second_started.set()
+            try:
+                await anyio.sleep(30)
+            except anyio.get_cancelled_exc_class():
+                second_cancelled.set()
+                raise
+        return httpx.Response(200, content=page_body(index, pages=3))
+
+    async with async_client(handler) as client:
+        pages = client.chat_sessions.get_all().pages()
+        with anyio.fail_after(5):
+            first = await pages.__anext__()
+            await second_started.wait()
+            await pages.aclose()  # what `async with aclosing(...)` or leaving a loop does
+            await second_cancelled.wait()
+    assert [s.id for s in first] == ["s0-0", "s0-1"]
+
+
+@pytest.mark.anyio
+async def test_an_error_on_a_read_ahead_page_surfaces_when_it_is_reached() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        index = page_index(request)
+        if index == 1:
+            return httpx.Response(404, json={"message": "listing expired"})
+        return httpx.Response(200, content=page_body(index, pages=3))
+
+    got = []
+    async with async_client(handler) as client:
+        with pytest.raises(NotFoundError, match="listing expired"):
+            async for session in client.chat_sessions.get_all():
+                got.append(session.id)
+    assert got == ["s0-0", "s0-1"]
+
+
+@pytest.mark.anyio
+async def test_resuming_and_has_more_with_read_ahead() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=page_body(page_index(request), pages=3))
+
+    async with async_client(handler) as client:
+        paginator = client.chat_sessions.get_all(start_key="1")
+        ids = [s.id async for s in paginator]
+    assert ids == ["s1-0", "s1-1", "s2-0", "s2-1"]
+    assert paginator.has_more is False
+    assert paginator.last_key is None
+
+
+def test_the_sync_paginator_requests_each_page_only_when_needed() -> None:
+    requested: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(page_index(request))
+        return httpx.Response(200, content=page_body(page_index(request), pages=3))
+
+    client = Albert(
+        base_url=BASE, token="t", http_client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    pages = iter(client.chat_sessions.get_all().pages())
+    next(pages)
+    assert requested == [0]
+    next(pages)
+    assert requested == [0, 1]
