@@ -10,7 +10,6 @@ from albert._async.session import AsyncAlbertSession
 from albert.core.queries import name_filters, update_operations
 from albert.core.responses import decode_model
 from albert.core.sentinels import NOT_GIVEN
-from albert.core.urls import path_segment
 from albert.resources.chats import ChatFolder
 
 __all__ = ["ChatFolderCollection"]
@@ -33,9 +32,6 @@ class ChatFolderCollection(BaseCollection):
     def __init__(self, *, session: AsyncAlbertSession) -> None:
         super().__init__(session=session)
         self.base_path: str = f"/api/{self._api_version}/chats/folders"
-
-    def _item_path(self, id: str) -> str:
-        return f"{self.base_path}/{path_segment(id)}"
 
     @validate_call
     async def create(self, *, folder: ChatFolder) -> ChatFolder:

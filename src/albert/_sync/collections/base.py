@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from albert._sync.session import AlbertSession
+from albert.core.urls import path_segment
 
 __all__ = ["BaseCollection"]
 
@@ -19,9 +20,14 @@ class BaseCollection:
     """
 
     _api_version = "v3"
+    base_path: str = ""
 
     def __init__(self, *, session: AlbertSession) -> None:
         self._session = session
+
+    def _item_path(self, id: str) -> str:
+        """Return the path of one item below `base_path`; ``id`` becomes one safe segment."""
+        return f"{self.base_path}/{path_segment(id)}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(session={self._session!r})"

@@ -36,9 +36,6 @@ class ChatSessionCollection(BaseCollection):
         super().__init__(session=session)
         self.base_path: str = f"/api/{self._api_version}/chats/sessions"
 
-    def _item_path(self, id: str) -> str:
-        return f"{self.base_path}/{path_segment(id)}"
-
     @validate_call
     def create(self, *, session: ChatSession) -> ChatSession:
         """Create a new chat session.
