@@ -42,6 +42,7 @@ REPLACEMENTS = {
     "AsyncAlbert": "Albert",
     "AsyncAlbertSession": "AlbertSession",
     "AsyncAlbertPaginator": "AlbertPaginator",
+    "AsyncTokenProvider": "TokenProvider",
     # httpx and tenacity
     "AsyncClient": "Client",
     "AsyncRetrying": "Retrying",

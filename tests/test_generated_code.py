@@ -39,6 +39,7 @@ SYNC_NAMES = {
     "AsyncAlbert": "Albert",
     "AsyncAlbertSession": "AlbertSession",
     "AsyncAlbertPaginator": "AlbertPaginator",
+    "AsyncTokenProvider": "TokenProvider",
 }
 SYNC_METHODS = {
     "aclose": "close",

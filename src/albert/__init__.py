@@ -1,5 +1,9 @@
 """Python SDK for the Albert chat API: `Albert` (sync) and `AsyncAlbert` (async).
 
+Authenticate with a static token, or with an authentication manager:
+`AlbertClientCredentials` (OAuth2 client credentials) or `AlbertSSOClient`
+(browser login).
+
 Names are imported on first use, so ``import albert`` stays cheap.
 """
 
@@ -17,10 +21,13 @@ if TYPE_CHECKING:
     from albert._sync.client import Albert
     from albert._sync.paginator import AlbertPaginator
     from albert._sync.session import AlbertSession
+    from albert.core.auth import AlbertClientCredentials, AlbertSSOClient
 
 __all__ = [
     "Albert",
+    "AlbertClientCredentials",
     "AlbertPaginator",
+    "AlbertSSOClient",
     "AlbertSession",
     "AsyncAlbert",
     "AsyncAlbertPaginator",
@@ -30,6 +37,8 @@ __all__ = [
 
 _LAZY = {
     "Albert": "albert._sync.client",
+    "AlbertClientCredentials": "albert.core.auth",
+    "AlbertSSOClient": "albert.core.auth",
     "AlbertPaginator": "albert._sync.paginator",
     "AlbertSession": "albert._sync.session",
     "AsyncAlbert": "albert._async.client",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from types import TracebackType
 
 import httpx
+from pydantic import SecretStr
 
 from albert._async.collections.chat_flags import ChatFlagCollection
 from albert._async.collections.chat_folders import ChatFolderCollection
 from albert._async.collections.chat_messages import ChatMessageCollection
 from albert._async.collections.chat_sessions import ChatSessionCollection
 from albert._async.session import AsyncAlbertSession, TimeoutTypes
+from albert.core.auth import AlbertClientCredentials, AlbertSSOClient, AuthManager, auth_from_env
 from albert.core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 
@@ -30,7 +32,13 @@ class AsyncAlbert:
         environment variable, then to ``https://app.albertinvent.com``.
     token : str | None, optional
         A static JWT token. Falls back to the ``ALBERT_TOKEN`` environment
-        variable.
+        variable when no ``auth_manager`` is given.
+    auth_manager : AlbertClientCredentials | AlbertSSOClient | None, optional
+        An authentication manager: tokens are fetched through this client's
+        connection pool, cached, and refreshed a minute before they expire
+        (concurrent requests share one refresh). Give either ``token`` or
+        ``auth_manager``. Its ``base_url`` is the client's when ``base_url``
+        is left out, and must agree with it otherwise.
     session : AsyncAlbertSession | None, optional
         A fully configured session. When given, pass none of the other
         connection arguments: they would be ignored, so they are refused.
@@ -75,6 +83,7 @@ class AsyncAlbert:
         *,
         base_url: str | None = None,
         token: str | None = None,
+        auth_manager: AuthManager | None = None,
         session: AsyncAlbertSession | None = None,
         headers: dict[str, str] | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
@@ -86,6 +95,7 @@ class AsyncAlbert:
             session = AsyncAlbertSession(
                 base_url=base_url,
                 token=token,
+                auth_manager=auth_manager,
                 headers=headers,
                 timeout=timeout,
                 max_retries=max_retries,
@@ -96,6 +106,7 @@ class AsyncAlbert:
             given = {
                 "base_url": base_url is not None,
                 "token": token is not None,
+                "auth_manager": auth_manager is not None,
                 "headers": headers is not None,
                 "timeout": timeout is not DEFAULT_TIMEOUT,
                 "max_retries": max_retries != DEFAULT_MAX_RETRIES,
@@ -132,6 +143,92 @@ class AsyncAlbert:
             A configured client authenticated with the given token.
         """
         return cls(base_url=base_url, token=token)
+
+    @classmethod
+    def from_client_credentials(
+        cls,
+        *,
+        base_url: str | None = None,
+        client_id: str,
+        client_secret: str | SecretStr,
+    ) -> AsyncAlbert:
+        """Create a client using OAuth2 client credentials authentication.
+
+        The client fetches an access token on its first request, reuses it,
+        and fetches the next one a minute before it expires.
+
+        Parameters
+        ----------
+        base_url : str | None, optional
+            The base URL of the Albert API. Falls back to the
+            ``ALBERT_BASE_URL`` environment variable, then to the default.
+        client_id : str
+            The OAuth2 client ID.
+        client_secret : str | SecretStr
+            The OAuth2 client secret.
+
+        Returns
+        -------
+        AsyncAlbert
+            A configured client that refreshes tokens automatically.
+        """
+        credentials = AlbertClientCredentials(id=client_id, secret=client_secret, base_url=base_url)
+        return cls(auth_manager=credentials)
+
+    @classmethod
+    def from_sso(
+        cls, *, base_url: str | None = None, email: str, tenant_id: str | None = None
+    ) -> AsyncAlbert:
+        """Create a client that logs in through the browser (single sign-on).
+
+        The login happens on the first request: the Albert login page opens
+        in the browser and the client waits for it on ``127.0.0.1`` (the
+        non-blocking client waits in a worker thread, so its event loop keeps
+        running). To log in beforehand, with other ports or timeout, call
+        ``client.session.token_provider.authenticate(...)``, or build an
+        `AlbertSSOClient`, call its ``authenticate()`` and pass it as
+        ``auth_manager``.
+
+        Parameters
+        ----------
+        base_url : str | None, optional
+            The base URL of the Albert API. Falls back to the
+            ``ALBERT_BASE_URL`` environment variable, then to the default.
+        email : str
+            The e-mail address to log in with.
+        tenant_id : str | None, optional
+            The tenant to use when the account has several.
+
+        Returns
+        -------
+        AsyncAlbert
+            A configured client that refreshes tokens automatically.
+        """
+        sso = AlbertSSOClient(email=email, base_url=base_url, tenant_id=tenant_id)
+        return cls(auth_manager=sso)
+
+    @classmethod
+    def from_env(cls) -> AsyncAlbert:
+        """Create a client from the environment.
+
+        Uses ``ALBERT_TOKEN`` when set, else the client credentials in
+        ``ALBERT_CLIENT_ID`` and ``ALBERT_CLIENT_SECRET``; ``ALBERT_BASE_URL``
+        sets the server in both cases.
+
+        Returns
+        -------
+        AsyncAlbert
+            A configured client.
+
+        Raises
+        ------
+        AlbertAuthError
+            If none of these variables is set; the message lists them.
+        """
+        credentials = auth_from_env()
+        if isinstance(credentials, str):
+            return cls(token=credentials)
+        return cls(auth_manager=credentials)
 
     def with_options(
         self,

@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from albert._async.auth import AsyncTokenProvider
 from albert._backends import async_primitives as primitives
+from albert.core.auth import AuthManager, resolve_auth_base_url
 from albert.core.config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -24,7 +26,12 @@ from albert.core.logs import logger, setup_logging_from_env
 from albert.core.responses import error_from_response
 from albert.core.retry import RetryPolicy, may_have_applied, retry_reason
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
-from albert.exceptions import AlbertConnectionError, AlbertTimeoutError, NotFoundError
+from albert.exceptions import (
+    AlbertConnectionError,
+    AlbertTimeoutError,
+    NotFoundError,
+    UnauthorizedError,
+)
 
 __all__ = ["AsyncAlbertSession"]
 
@@ -38,13 +45,23 @@ class AsyncAlbertSession:
     ``Authorization`` header; failures that are safe to retry are retried with
     backoff, and error responses become typed exceptions.
 
+    With an ``auth_manager``, the access token is fetched through this
+    session's HTTP client, cached, and refreshed a minute before it expires;
+    concurrent requests share one refresh. A ``401`` answer makes the session
+    refresh the token once and send the request once more.
+
     Parameters
     ----------
     base_url : str | None, optional
         The base URL of the Albert API. Falls back to the ``ALBERT_BASE_URL``
         environment variable, then to ``https://app.albertinvent.com``.
     token : str | None, optional
-        A static JWT. Falls back to the ``ALBERT_TOKEN`` environment variable.
+        A static JWT. Falls back to the ``ALBERT_TOKEN`` environment variable
+        when no ``auth_manager`` is given.
+    auth_manager : AlbertClientCredentials | AlbertSSOClient | None, optional
+        Fetches and refreshes access tokens. Its ``base_url`` is the
+        session's when ``base_url`` is left out, and must agree with it
+        otherwise.
     headers : dict[str, str] | None, optional
         Extra headers sent with every request.
     timeout : httpx.Timeout | float | None, optional
@@ -61,9 +78,12 @@ class AsyncAlbertSession:
     Raises
     ------
     AlbertAuthError
-        If there is no token in the arguments or the environment.
+        If there is neither a token (argument or environment) nor an
+        ``auth_manager``.
     ValueError
-        If the base URL is not an absolute http(s) URL.
+        If the base URL is not an absolute http(s) URL, if both ``token`` and
+        ``auth_manager`` are given, or if the manager's base URL differs from
+        ``base_url``.
     """
 
     def __init__(
@@ -71,6 +91,7 @@ class AsyncAlbertSession:
         *,
         base_url: str | None = None,
         token: str | None = None,
+        auth_manager: AuthManager | None = None,
         headers: dict[str, str] | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -78,9 +99,15 @@ class AsyncAlbertSession:
         limits: httpx.Limits | None = None,
     ) -> None:
         setup_logging_from_env()
-        self._base_url = resolve_base_url(base_url)
         self._headers = build_headers(headers)
-        self._headers["Authorization"] = f"Bearer {resolve_token(token)}"
+        if auth_manager is None:
+            self._base_url = resolve_base_url(base_url)
+            # A static token costs nothing per request: it is one of the headers.
+            self._headers["Authorization"] = f"Bearer {resolve_token(token)}"
+        elif token is not None:
+            raise ValueError("pass token= or auth_manager=, not both")
+        else:
+            self._base_url = resolve_auth_base_url(base_url, auth_manager)
         self.timeout = resolve_timeout(timeout)
         self.retry_policy = RetryPolicy(max_retries=max_retries)
         if http_client is not None and limits is not None:
@@ -89,6 +116,13 @@ class AsyncAlbertSession:
         self._client = http_client or httpx.AsyncClient(
             limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
             follow_redirects=False,
+        )
+        self._token_provider = (
+            None
+            if auth_manager is None
+            else AsyncTokenProvider(
+                auth_manager, http_client=self._client, headers=self._headers, timeout=self.timeout
+            )
         )
 
     @property
@@ -100,6 +134,11 @@ class AsyncAlbertSession:
     def max_retries(self) -> int:
         """Retries after a failed attempt, when retrying is safe."""
         return self.retry_policy.max_retries
+
+    @property
+    def token_provider(self) -> AsyncTokenProvider | None:
+        """The provider of access tokens, with an ``auth_manager`` (shared by `with_options`)."""
+        return self._token_provider
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -127,8 +166,9 @@ class AsyncAlbertSession:
         Returns
         -------
         AsyncAlbertSession
-            A session over the same connection pool and credentials. Closing
-            it does not close the pool; close the original session for that.
+            A session over the same connection pool and credentials (and the
+            same token cache). Closing it does not close the pool; close the
+            original session for that.
         """
         clone = copy.copy(self)
         clone._owns_client = False
@@ -197,10 +237,21 @@ class AsyncAlbertSession:
             reraise=True,
         )
         maybe_applied = False
+        refreshed = False
         async for attempt in retrying:
             with attempt:
+                number = attempt.retry_state.attempt_number
                 try:
-                    return await self._send_once(request, attempt.retry_state.attempt_number)
+                    try:
+                        return await self._send_authorized(request, number)
+                    except UnauthorizedError:
+                        # With an auth manager, a 401 means the token went stale
+                        # early (revoked, clock skew): refresh once, send once more.
+                        if self._token_provider is None or refreshed:
+                            raise
+                        refreshed = True
+                        await self._refresh_rejected_token(request)
+                        return await self._send_authorized(request, number)
                 except NotFoundError as exc:
                     if method == "DELETE" and maybe_applied and exc.response is not None:
                         return exc.response
@@ -209,6 +260,25 @@ class AsyncAlbertSession:
                     maybe_applied = maybe_applied or may_have_applied(exc)
                     raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _send_authorized(self, request: httpx.Request, attempt: int) -> httpx.Response:
+        provider = self._token_provider
+        if provider is not None:
+            # Read per attempt: a retry after a wait may need a newer token.
+            token = await provider.get_token()
+            request.headers["Authorization"] = f"Bearer {token}"
+        return await self._send_once(request, attempt)
+
+    async def _refresh_rejected_token(self, request: httpx.Request) -> None:
+        provider = self._token_provider
+        assert provider is not None
+        logger.info(
+            "%s %s -> 401: refreshing the access token and sending once more",
+            request.method,
+            request.url,
+        )
+        rejected = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        await provider.refresh(rejected=rejected)
 
     async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
         started = primitives.monotonic()

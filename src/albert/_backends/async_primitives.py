@@ -1,4 +1,4 @@
-"""Sleeping and locking for the async variant (asyncio and trio, through anyio).
+"""Sleeping, locking and worker threads for the async variant (asyncio and trio, through anyio).
 
 anyio is imported on first use, not at import time: ``import albert`` stays cheap.
 """
@@ -6,9 +6,13 @@ anyio is imported on first use, not at import time: ``import albert`` stays chea
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
-__all__ = ["Lock", "sleep", "monotonic"]
+__all__ = ["Lock", "sleep", "monotonic", "run_in_thread"]
+
+T = TypeVar("T")
 
 
 async def sleep(seconds: float) -> None:
@@ -22,6 +26,28 @@ async def sleep(seconds: float) -> None:
     import anyio
 
     await anyio.sleep(seconds)
+
+
+async def run_in_thread(func: Callable[[], T]) -> T:
+    """Run a blocking function in a worker thread while the event loop keeps running.
+
+    If the waiting task is cancelled, the thread is abandoned (it cannot be
+    interrupted): give ``func`` its own way to stop, such as a timeout or a
+    flag that the caller sets when it gives up.
+
+    Parameters
+    ----------
+    func : Callable[[], T]
+        The blocking function (use ``functools.partial`` for arguments).
+
+    Returns
+    -------
+    T
+        What ``func`` returned; what it raised is raised here.
+    """
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(func, abandon_on_cancel=True)
 
 
 def monotonic() -> float:

@@ -1,12 +1,16 @@
-"""Sleeping and locking for the sync variant (threads)."""
+"""Sleeping, locking and blocking calls for the sync variant (threads)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
-__all__ = ["Lock", "sleep", "monotonic"]
+__all__ = ["Lock", "sleep", "monotonic", "run_in_thread"]
+
+T = TypeVar("T")
 
 
 def sleep(seconds: float) -> None:
@@ -18,6 +22,22 @@ def sleep(seconds: float) -> None:
         How long to sleep.
     """
     time.sleep(seconds)
+
+
+def run_in_thread(func: Callable[[], T]) -> T:
+    """Call a blocking function in the calling thread (the twin of the non-blocking variant's).
+
+    Parameters
+    ----------
+    func : Callable[[], T]
+        The blocking function (use ``functools.partial`` for arguments).
+
+    Returns
+    -------
+    T
+        What ``func`` returned.
+    """
+    return func()
 
 
 def monotonic() -> float:

@@ -1,0 +1,342 @@
+"""Access tokens for a session: fetched through its own HTTP client, cached, refreshed once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Mapping
+
+import httpx
+
+from albert._backends import async_primitives as primitives
+from albert.core.auth import (
+    DEFAULT_LOGIN_TIMEOUT,
+    DEFAULT_MINIMUM_PORT,
+    AlbertClientCredentials,
+    AlbertSSOClient,
+    AuthManager,
+)
+from albert.core.auth_tokens import (
+    AccessToken,
+    AuthRequest,
+    Clock,
+    check_email_response,
+    client_credentials_request,
+    email_check_request,
+    headers_for_auth,
+    parse_access_token,
+    parse_sso_tokens,
+    select_tenant,
+    sso_login_url,
+    sso_refresh_request,
+    token_request_error,
+)
+from albert.core.config import DEFAULT_TIMEOUT, build_headers
+from albert.core.logs import logger
+from albert.exceptions import AlbertAuthError, AlbertConnectionError, AlbertTimeoutError
+
+__all__ = ["AsyncTokenProvider"]
+
+
+class AsyncTokenProvider:
+    """The access token of an authentication manager, kept fresh for a session.
+
+    The first caller fetches a token; later callers reuse it until a minute
+    before it expires. When it must be replaced, one caller fetches the new
+    token and every concurrent caller waits for that one fetch (single
+    flight), so a busy client under expiring tokens sends one token request,
+    not one per call; if that fetch fails, the callers that waited for it get
+    its error rather than each trying again in turn. Requests go through the
+    session's own HTTP client.
+
+    Parameters
+    ----------
+    manager : AlbertClientCredentials | AlbertSSOClient
+        Who to fetch tokens for.
+    http_client : httpx.AsyncClient
+        The HTTP client to send token requests with (the session's).
+    headers : Mapping[str, str] | None, optional
+        Headers of the session (``Authorization`` and ``Content-Type`` are
+        left out of token requests).
+    timeout : httpx.Timeout, optional
+        The timeout of each token request.
+    clock : Callable[[], float], optional
+        The current time in POSIX seconds (``time.time``); tests replace it.
+
+    Attributes
+    ----------
+    manager : AlbertClientCredentials | AlbertSSOClient
+        The authentication manager.
+    clock : Callable[[], float]
+        The clock that expiry is measured with.
+
+    Raises
+    ------
+    TypeError
+        If ``manager`` is not an authentication manager.
+    """
+
+    def __init__(
+        self,
+        manager: AuthManager,
+        *,
+        http_client: httpx.AsyncClient,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Clock = time.time,
+    ) -> None:
+        if not isinstance(manager, (AlbertClientCredentials, AlbertSSOClient)):
+            raise TypeError(
+                "auth_manager must be an AlbertClientCredentials or an AlbertSSOClient, "
+                f"got {type(manager).__name__}"
+            )
+        self.manager: AuthManager = manager
+        self.clock = clock
+        self._client = http_client
+        self._headers = headers_for_auth(build_headers(None) if headers is None else headers)
+        self._timeout = timeout
+        self._lock = primitives.Lock()
+        self._token: AccessToken | None = None
+        self._finished = 0  # token fetches that ended, well or not
+        self._failure: Exception | None = None  # how the last one failed, if it did
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(manager={self.manager!r})"
+
+    async def get_token(self) -> str:
+        """Return a valid access token, fetching one first if there is none or it is due.
+
+        Returns
+        -------
+        str
+            The token for the ``Authorization: Bearer`` header.
+
+        Raises
+        ------
+        AlbertAuthError
+            If the token endpoint refused the request or answered nonsense.
+        AlbertConnectionError, AlbertTimeoutError
+            If the token endpoint could not be reached.
+        """
+        token = self._token
+        if token is not None and not token.needs_refresh(self.clock()):
+            return token.secret()
+        return await self._single_flight(rejected=None)
+
+    async def refresh(self, rejected: str | None = None) -> str:
+        """Replace the token that the server rejected, once for all concurrent callers.
+
+        Parameters
+        ----------
+        rejected : str | None, optional
+            The token a request was refused with. When another caller already
+            replaced it, the newer token is returned without a new fetch.
+            ``None`` replaces the current token.
+
+        Returns
+        -------
+        str
+            A fresh access token.
+
+        Raises
+        ------
+        AlbertAuthError
+            If the token endpoint refused the request or answered nonsense.
+        AlbertConnectionError, AlbertTimeoutError
+            If the token endpoint could not be reached.
+        """
+        if rejected is None and self._token is not None:
+            rejected = self._token.secret()
+        return await self._single_flight(rejected=rejected)
+
+    async def _single_flight(self, *, rejected: str | None) -> str:
+        """Fetch a token unless a caller ahead in line already did (or already failed)."""
+        finished_before = self._finished
+        async with self._lock:
+            token = self._token
+            if (
+                token is not None
+                and token.secret() != rejected
+                and not token.needs_refresh(self.clock())
+            ):
+                return token.secret()  # fetched while this caller waited for the lock
+            if self._failure is not None and self._finished > finished_before:
+                # The fetch this caller waited for failed: share its error
+                # instead of queueing one more request that is likely to fail.
+                raise self._failure
+            self._failure = None
+            try:
+                token = await self._fetch(rejected=rejected)
+            except Exception as exc:
+                self._failure = exc
+                raise
+            finally:
+                self._finished += 1
+            self._token = token
+            return token.secret()
+
+    async def authenticate(
+        self,
+        *,
+        tenant_id: str | None = None,
+        minimum_port: int = DEFAULT_MINIMUM_PORT,
+        maximum_port: int | None = None,
+        timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    ) -> None:
+        """Log in through the browser now and fetch a first access token (SSO only).
+
+        Without this call the first request logs in, with the default ports
+        and timeout. The wait for the browser runs in a worker thread when the
+        session is non-blocking, so its event loop keeps running.
+
+        Parameters
+        ----------
+        tenant_id : str | None, optional
+            The tenant to log in to; defaults to the manager's ``tenant_id``.
+        minimum_port : int, optional
+            The first local port to try for the callback (default 5000).
+        maximum_port : int | None, optional
+            The last port to try; defaults to ``minimum_port + 99``.
+        timeout : float, optional
+            Seconds to wait for the browser (default 300).
+
+        Raises
+        ------
+        TypeError
+            If the manager is not an `AlbertSSOClient`.
+        AlbertAuthError
+            If the login fails or times out.
+        """
+        sso = self.manager
+        if not isinstance(sso, AlbertSSOClient):
+            raise TypeError("authenticate() logs in through the browser: it needs AlbertSSOClient")
+        async with self._lock:
+            await self._browser_login(
+                sso,
+                tenant_id=tenant_id or sso.tenant_id,
+                minimum_port=minimum_port,
+                maximum_port=maximum_port,
+                timeout=timeout,
+            )
+            self._token = await self._refresh_sso(sso)
+            self._failure = None
+
+    async def _fetch(self, *, rejected: str | None) -> AccessToken:
+        manager = self.manager
+        if isinstance(manager, AlbertClientCredentials):
+            return await self._fetch_client_credentials(manager)
+        shared = manager._access_token
+        if (
+            shared is not None
+            and shared.secret() != rejected
+            and not shared.needs_refresh(self.clock())
+        ):
+            return shared  # another session of the same manager refreshed it
+        if not manager.is_authenticated:
+            await self._browser_login(
+                manager,
+                tenant_id=manager.tenant_id,
+                minimum_port=DEFAULT_MINIMUM_PORT,
+                maximum_port=None,
+                timeout=DEFAULT_LOGIN_TIMEOUT,
+            )
+        return await self._refresh_sso(manager)
+
+    async def _fetch_client_credentials(self, credentials: AlbertClientCredentials) -> AccessToken:
+        request = client_credentials_request(credentials)
+        response = await self._send(request)
+        if not response.is_success:
+            raise token_request_error(request, response)
+        now = self.clock()
+        token = parse_access_token(request, response, now=now)
+        logger.info(
+            "fetched an access token for client %s (expires in %.0f s)",
+            credentials.id,
+            token.expires_at - now,
+        )
+        return token
+
+    async def _browser_login(
+        self,
+        sso: AlbertSSOClient,
+        *,
+        tenant_id: str | None,
+        minimum_port: int,
+        maximum_port: int | None,
+        timeout: float,
+    ) -> None:
+        from albert._backends.login_callback import LoginCallbackServer
+
+        check = email_check_request(sso, tenant_id=tenant_id)
+        check_email_response(check, await self._send(check), email=sso.email)
+        server = LoginCallbackServer(minimum_port=minimum_port, maximum_port=maximum_port)
+        login_url = sso_login_url(sso, port=server.port, tenant_id=tenant_id)
+        logger.info("SSO login: opening the browser; waiting on 127.0.0.1:%d", server.port)
+        try:
+            refresh_token = await primitives.run_in_thread(
+                functools.partial(server.wait_for_token, login_url, timeout=timeout)
+            )
+        finally:
+            server.stop()
+        sso._logged_in(refresh_token, tenant_id)
+        logger.info("SSO login: %s logged in", sso.email)
+
+    async def _refresh_sso(self, sso: AlbertSSOClient) -> AccessToken:
+        refresh_token = sso._refresh_token
+        if refresh_token is None:
+            raise AlbertAuthError(f"SSO: {sso.email} is not logged in")
+        request = sso_refresh_request(sso.base_url, refresh_token)
+        response = await self._send(request)
+        if not response.is_success:
+            error = token_request_error(request, response)
+            raise AlbertAuthError(f"{error}; log in again (authenticate())")
+        now = self.clock()
+        tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())
+        chosen = select_tenant(tokens, sso._tenant, email=sso.email)
+        sso._refreshed(chosen)
+        logger.info(
+            "SSO: fetched an access token for %s, tenant %s (expires in %.0f s)",
+            sso.email,
+            chosen.tenant_id,
+            chosen.access_token.expires_at - now,
+        )
+        return chosen.access_token
+
+    async def _send(self, auth: AuthRequest) -> httpx.Response:
+        request = self._client.build_request(
+            auth.method,
+            auth.url,
+            params=auth.params,
+            data=auth.form,
+            json=auth.json,
+            headers=self._headers,
+            timeout=self._timeout,
+        )
+        started = primitives.monotonic()
+        try:
+            response = await self._client.send(request, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            raise AlbertTimeoutError(
+                f"{auth.what}: {auth.method} {auth.url} timed out ({type(exc).__name__})",
+                method=auth.method,
+                url=auth.url,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise AlbertConnectionError(
+                auth.redact(
+                    f"{auth.what}: {auth.method} {auth.url} failed: {type(exc).__name__}: {exc}"
+                ),
+                method=auth.method,
+                url=auth.url,
+            ) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s in %.1f ms (%s)",
+                auth.method,
+                auth.url,
+                response.status_code,
+                (primitives.monotonic() - started) * 1000,
+                auth.what,
+            )
+        return response

@@ -1,0 +1,329 @@
+"""Authentication managers: OAuth2 client credentials and SSO browser login.
+
+The managers are configuration shared by both variants: who the caller is
+and which server they log in to. The token providers of ``albert._async`` and
+``albert._sync`` do the fetching, caching and refreshing, through the
+client's own HTTP connection pool. Secrets are ``SecretStr``: they never show
+in a ``repr``, a message or a log record.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+
+from albert.core.auth_tokens import AccessToken, SSOTenantToken
+from albert.core.config import ENV_BASE_URL, ENV_TOKEN, resolve_base_url
+from albert.exceptions import AlbertAuthError
+
+__all__ = [
+    "DEFAULT_LOGIN_TIMEOUT",
+    "DEFAULT_MINIMUM_PORT",
+    "ENV_CLIENT_ID",
+    "ENV_CLIENT_SECRET",
+    "AlbertClientCredentials",
+    "AlbertSSOClient",
+    "AuthManager",
+    "auth_from_env",
+    "resolve_auth_base_url",
+]
+
+ENV_CLIENT_ID = "ALBERT_CLIENT_ID"
+ENV_CLIENT_SECRET = "ALBERT_CLIENT_SECRET"
+
+#: The first local port tried for the SSO callback.
+DEFAULT_MINIMUM_PORT = 5000
+#: Seconds to wait for the browser login to come back.
+DEFAULT_LOGIN_TIMEOUT = 300.0
+
+
+def _base_url(value: Any) -> str:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"base_url must be a string, got {type(value).__name__}")
+    return resolve_base_url(value)
+
+
+class AlbertClientCredentials(BaseModel):
+    """OAuth2 client credentials: a client id and secret traded for expiring access tokens.
+
+    Give it to a client as ``auth_manager=``; the client fetches a token on
+    its first request, reuses it, and fetches the next one a minute before it
+    expires.
+
+    Parameters
+    ----------
+    id : str
+        The OAuth2 client id.
+    secret : SecretStr
+        The client secret (a plain ``str`` is accepted and wrapped).
+    base_url : str | None, optional
+        The base URL of the Albert API. Falls back to the ``ALBERT_BASE_URL``
+        environment variable, then to ``https://app.albertinvent.com``.
+
+    Examples
+    --------
+    ::
+
+        credentials = AlbertClientCredentials(id="my-client", secret=SecretStr("..."))
+        client = Albert(auth_manager=credentials)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    secret: SecretStr
+    base_url: str = Field(default_factory=lambda: resolve_base_url(None), validate_default=True)
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _resolve_base_url(cls, value: Any) -> str:
+        return _base_url(value)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("the client secret must not be empty")
+        return value
+
+    @classmethod
+    def from_env(cls) -> AlbertClientCredentials:
+        """Read the credentials from the environment.
+
+        Uses ``ALBERT_CLIENT_ID``, ``ALBERT_CLIENT_SECRET`` and (optionally)
+        ``ALBERT_BASE_URL``.
+
+        Returns
+        -------
+        AlbertClientCredentials
+            The credentials.
+
+        Raises
+        ------
+        AlbertAuthError
+            If the id or the secret is not set; the message names the
+            missing variables.
+        """
+        client_id = os.environ.get(ENV_CLIENT_ID)
+        secret = os.environ.get(ENV_CLIENT_SECRET)
+        if not client_id or not secret:
+            missing = [
+                name
+                for name, value in ((ENV_CLIENT_ID, client_id), (ENV_CLIENT_SECRET, secret))
+                if not value
+            ]
+            raise AlbertAuthError(
+                f"No client credentials in the environment: set {' and '.join(missing)} "
+                f"({ENV_BASE_URL} is optional)."
+            )
+        return cls(id=client_id, secret=SecretStr(secret), base_url=None)
+
+
+class AlbertSSOClient(BaseModel):
+    """Single sign-on through the browser, for people working interactively.
+
+    Logging in checks the e-mail with the API, opens the Albert login page
+    in the browser and waits on ``127.0.0.1`` for the page to send back a
+    refresh token; the refresh token is then traded for an access token, and
+    again a minute before each access token expires.
+
+    Call `authenticate` to log in right away (it blocks until the browser
+    comes back), or give the manager to a client as ``auth_manager=`` and
+    the client logs in on its first request (the non-blocking client waits
+    for the browser in a worker thread, so its event loop keeps running).
+
+    Parameters
+    ----------
+    email : str
+        The e-mail address to log in with.
+    base_url : str | None, optional
+        The base URL of the Albert API. Falls back to the ``ALBERT_BASE_URL``
+        environment variable, then to ``https://app.albertinvent.com``.
+    tenant_id : str | None, optional
+        The tenant to use when the account has several. Without it, the first
+        one the server lists is used, with a warning.
+
+    Examples
+    --------
+    ::
+
+        sso = AlbertSSOClient(email="me@example.com")
+        sso.authenticate()
+        client = Albert(auth_manager=sso)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email: str
+    base_url: str = Field(default_factory=lambda: resolve_base_url(None), validate_default=True)
+    tenant_id: str | None = None
+
+    _refresh_token: SecretStr | None = PrivateAttr(default=None)
+    _tenant: str | None = PrivateAttr(default=None)
+    _access_token: AccessToken | None = PrivateAttr(default=None)
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _resolve_base_url(cls, value: Any) -> str:
+        return _base_url(value)
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_an_email(cls, value: str) -> str:
+        value = value.strip()
+        if "@" not in value:
+            raise ValueError(f"email must be an e-mail address, got {value!r}")
+        return value
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Whether a browser login has completed (a refresh token is held)."""
+        return self._refresh_token is not None
+
+    def authenticate(
+        self,
+        *,
+        tenant_id: str | None = None,
+        minimum_port: int = DEFAULT_MINIMUM_PORT,
+        maximum_port: int | None = None,
+        timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    ) -> AlbertSSOClient:
+        """Log in through the browser now, blocking until the login completes.
+
+        Checks the e-mail with the API, serves a one-shot callback on
+        ``127.0.0.1`` (the first free port from ``minimum_port``), opens the
+        login page with `webbrowser.open`, waits for the page to call back
+        with a refresh token, and trades it for a first access token.
+
+        This call blocks the calling thread. On an event loop, let the
+        non-blocking client log in instead (``AsyncAlbert.from_sso(...)``):
+        it waits for the browser in a worker thread.
+
+        Parameters
+        ----------
+        tenant_id : str | None, optional
+            The tenant to log in to; defaults to the manager's ``tenant_id``.
+        minimum_port : int, optional
+            The first local port to try for the callback (default 5000).
+        maximum_port : int | None, optional
+            The last port to try; defaults to ``minimum_port + 99``.
+        timeout : float, optional
+            Seconds to wait for the browser (default 300).
+
+        Returns
+        -------
+        AlbertSSOClient
+            This manager, logged in, for ``Albert(auth_manager=sso.authenticate())``.
+
+        Raises
+        ------
+        AlbertAuthError
+            If the e-mail has no access, no port is free, the browser does not
+            come back in time, the login fails, or the tenant is not available.
+        """
+        import httpx
+
+        from albert._sync.auth import TokenProvider
+        from albert.core.config import DEFAULT_TIMEOUT
+
+        with httpx.Client(follow_redirects=False, timeout=DEFAULT_TIMEOUT) as http_client:
+            provider = TokenProvider(self, http_client=http_client)
+            provider.authenticate(
+                tenant_id=tenant_id,
+                minimum_port=minimum_port,
+                maximum_port=maximum_port,
+                timeout=timeout,
+            )
+        return self
+
+    # State shared by every token provider of this manager (not part of the model).
+
+    def _logged_in(self, refresh_token: str, tenant_id: str | None) -> None:
+        self._refresh_token = SecretStr(refresh_token)
+        self._tenant = tenant_id
+        self._access_token = None
+
+    def _refreshed(self, token: SSOTenantToken) -> None:
+        self._refresh_token = token.refresh_token
+        self._tenant = token.tenant_id
+        self._access_token = token.access_token
+
+
+#: What ``auth_manager=`` accepts.
+AuthManager: TypeAlias = AlbertClientCredentials | AlbertSSOClient
+
+
+def resolve_auth_base_url(base_url: str | None, manager: AuthManager) -> str:
+    """Return the base URL of a client that authenticates with ``manager``.
+
+    Parameters
+    ----------
+    base_url : str | None
+        The base URL the caller gave the client, if any.
+    manager : AlbertClientCredentials | AlbertSSOClient
+        The authentication manager.
+
+    Returns
+    -------
+    str
+        ``base_url`` (normalized) when given, else the manager's.
+
+    Raises
+    ------
+    TypeError
+        If ``manager`` is not an authentication manager.
+    ValueError
+        If both are given and differ: the credentials would be sent to another
+        server than the API calls.
+    """
+    if not isinstance(manager, (AlbertClientCredentials, AlbertSSOClient)):
+        raise TypeError(
+            "auth_manager must be an AlbertClientCredentials or an AlbertSSOClient, "
+            f"got {type(manager).__name__}"
+        )
+    if base_url is None:
+        return manager.base_url
+    resolved = resolve_base_url(base_url)
+    if resolved != manager.base_url:
+        raise ValueError(
+            f"base_url {resolved!r} differs from the auth_manager's base_url "
+            f"{manager.base_url!r}: tokens must come from the server the API calls go to. "
+            f"Give both the same base_url (or leave the client's out)."
+        )
+    return resolved
+
+
+def auth_from_env() -> str | AlbertClientCredentials:
+    """Return the credentials the environment holds: a static token, else client credentials.
+
+    Returns
+    -------
+    str | AlbertClientCredentials
+        ``ALBERT_TOKEN`` when set; else credentials from ``ALBERT_CLIENT_ID``
+        and ``ALBERT_CLIENT_SECRET`` (with ``ALBERT_BASE_URL``, if set).
+
+    Raises
+    ------
+    AlbertAuthError
+        If neither is set; the message lists the variables looked for.
+    """
+    token = os.environ.get(ENV_TOKEN)
+    if token:
+        return token
+    client_id = os.environ.get(ENV_CLIENT_ID)
+    secret = os.environ.get(ENV_CLIENT_SECRET)
+    if client_id and secret:
+        return AlbertClientCredentials(id=client_id, secret=SecretStr(secret), base_url=None)
+    half = ""
+    if client_id or secret:
+        present, absent = (
+            (ENV_CLIENT_ID, ENV_CLIENT_SECRET) if client_id else (ENV_CLIENT_SECRET, ENV_CLIENT_ID)
+        )
+        half = f" ({present} is set but {absent} is not)"
+    raise AlbertAuthError(
+        f"No credentials in the environment: looked for {ENV_TOKEN}, "
+        f"then {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}{half}. "
+        f"Set {ENV_TOKEN}, or both client-credential variables ({ENV_BASE_URL} is optional)."
+    )

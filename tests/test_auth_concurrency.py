@@ -1,0 +1,376 @@
+"""Token refresh under concurrency, and an event loop that stays free during authentication.
+
+These tests are written per variant, not once under tests/_async, because
+unasync cannot generate them: 100 concurrent calls need an anyio task group
+(which has no sync twin), 32 threads on one client have no async twin, and
+the heartbeat tests measure an event loop, which the sync variant does not
+have. Both variants use ``httpx.MockTransport`` so that the token endpoint can
+take real (short) time: the async handler awaits ``anyio.sleep``, which keeps
+the loop free, unlike respx answering from a thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+import time
+import webbrowser
+from collections.abc import Awaitable, Callable
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pytest
+
+from albert import Albert, AlbertClientCredentials, AlbertSSOClient, AsyncAlbert
+from albert._async.auth import AsyncTokenProvider
+from albert._backends.login_callback import LoginCallbackServer
+from albert._sync.auth import TokenProvider
+from albert.core.auth_tokens import LOGIN_PATH, REFRESH_PATH, TOKEN_PATH
+from albert.exceptions import AlbertAuthError
+from tests.auth_fakes import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    EMAIL,
+    FakeBrowser,
+    FakeClock,
+    SSORefreshEndpoint,
+    TokenEndpoint,
+    access,
+    free_port,
+)
+
+BASE_URL = "https://albert.test"
+SESSION_PATH = "/api/v3/chats/sessions/s1"
+SESSION = {"id": "s1", "name": "n", "sourceSessionId": "src"}
+CREDENTIALS = AlbertClientCredentials(id=CLIENT_ID, secret=CLIENT_SECRET, base_url=BASE_URL)
+
+
+class Recorder:
+    """What reached the fake API: token requests and the bearer of every API call."""
+
+    def __init__(self) -> None:
+        self.tokens = TokenEndpoint()
+        self.bearers: list[str] = []
+        self.lock = threading.Lock()
+
+    def api_call(self, request: httpx.Request, *, reject: str | None = None) -> httpx.Response:
+        bearer = request.headers["authorization"]
+        with self.lock:
+            self.bearers.append(bearer)
+        if reject is not None and bearer == f"Bearer {reject}":
+            return httpx.Response(401, json={"message": "token revoked"})
+        return httpx.Response(200, json=SESSION)
+
+
+def async_client(handler: Callable[[httpx.Request], Awaitable[httpx.Response]]) -> AsyncAlbert:
+    transport = httpx.MockTransport(handler)
+    return AsyncAlbert(auth_manager=CREDENTIALS, http_client=httpx.AsyncClient(transport=transport))
+
+
+def sync_client(handler: Callable[[httpx.Request], httpx.Response]) -> Albert:
+    return Albert(
+        auth_manager=CREDENTIALS,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+
+
+def async_provider(client: AsyncAlbert) -> AsyncTokenProvider:
+    provider = client.session.token_provider
+    assert provider is not None
+    return provider
+
+
+def sync_provider(client: Albert) -> TokenProvider:
+    provider = client.session.token_provider
+    assert provider is not None
+    return provider
+
+
+# async: 100 tasks
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["first-token", "at-expiry"])
+async def test_100_concurrent_calls_share_one_token_request(warm: bool) -> None:
+    seen = Recorder()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            await anyio.sleep(0.05)  # the fetch is in flight while the others arrive
+            return seen.tokens(request)
+        await anyio.lowlevel.checkpoint()
+        return seen.api_call(request)
+
+    client = async_client(handler)
+    clock = FakeClock()
+    async_provider(client).clock = clock
+    if warm:
+        await client.chat_sessions.get_by_id(id="s1")
+        clock.advance(3600)  # expired
+        seen.bearers.clear()
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(100):
+            tasks.start_soon(functools.partial(client.chat_sessions.get_by_id, id="s1"))
+    await client.aclose()
+
+    expected = 2 if warm else 1
+    assert seen.tokens.issued == expected
+    assert seen.bearers == [f"Bearer {access(expected)}"] * 100
+
+
+async def test_100_concurrent_401s_share_one_refresh() -> None:
+    seen = Recorder()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            await anyio.sleep(0.02)
+            return seen.tokens(request)
+        await anyio.sleep(0.01)
+        return seen.api_call(request, reject=access(1))
+
+    client = async_client(handler)
+    await async_provider(client).get_token()  # everybody starts with token 1
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(100):
+            tasks.start_soon(functools.partial(client.chat_sessions.get_by_id, id="s1"))
+    await client.aclose()
+
+    assert seen.tokens.issued == 2
+    assert sorted(set(seen.bearers)) == [f"Bearer {access(1)}", f"Bearer {access(2)}"]
+    assert seen.bearers.count(f"Bearer {access(2)}") == 100
+
+
+# sync: 32 threads
+
+
+def _run_in_threads(count: int, work: Callable[[], object]) -> None:
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["first-token", "at-expiry"])
+def test_32_threads_share_one_token_request(warm: bool) -> None:
+    seen = Recorder()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            time.sleep(0.05)  # the fetch is in flight while the other threads arrive
+            return seen.tokens(request)
+        return seen.api_call(request)
+
+    with sync_client(handler) as client:
+        clock = FakeClock()
+        sync_provider(client).clock = clock
+        if warm:
+            client.chat_sessions.get_by_id(id="s1")
+            clock.advance(3600)
+            seen.bearers.clear()
+        _run_in_threads(32, lambda: client.chat_sessions.get_by_id(id="s1"))
+
+    expected = 2 if warm else 1
+    assert seen.tokens.issued == expected
+    assert seen.bearers == [f"Bearer {access(expected)}"] * 32
+
+
+def test_32_threads_hit_by_401_share_one_refresh() -> None:
+    seen = Recorder()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            time.sleep(0.02)
+            return seen.tokens(request)
+        return seen.api_call(request, reject=access(1))
+
+    with sync_client(handler) as client:
+        sync_provider(client).get_token()
+        _run_in_threads(32, lambda: client.chat_sessions.get_by_id(id="s1"))
+
+    assert seen.tokens.issued == 2
+    assert seen.bearers.count(f"Bearer {access(2)}") == 32
+
+
+# async: the event loop keeps running
+
+
+async def _heartbeat_while(work: Callable[[], Awaitable[object]]) -> tuple[list[float], float]:
+    """Run ``work`` beside a task that ticks every 10 ms.
+
+    Returns the gaps between ticks, from a tick before ``work`` started to a
+    tick after it ended (so a stall anywhere in between shows), and how long
+    ``work`` took.
+    """
+    ticks: list[float] = []
+    done = anyio.Event()
+
+    async def heartbeat() -> None:
+        while not done.is_set():
+            ticks.append(time.monotonic())
+            await anyio.sleep(0.01)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(heartbeat)
+        await anyio.sleep(0.03)
+        started = time.monotonic()
+        await work()
+        ended = time.monotonic()
+        await anyio.sleep(0.03)  # a tick after the work, to close the last gap
+        done.set()
+    window = [t for t in ticks if started - 0.02 <= t <= ended + 0.02]
+    assert window[0] <= started
+    assert window[-1] >= ended
+    return [later - earlier for earlier, later in itertools.pairwise(window)], ended - started
+
+
+async def test_the_event_loop_keeps_running_during_a_slow_token_request() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            await anyio.sleep(0.3)
+            return TokenEndpoint()(request)
+        return httpx.Response(200, json=SESSION)
+
+    client = async_client(handler)
+    gaps, elapsed = await _heartbeat_while(lambda: client.chat_sessions.get_by_id(id="s1"))
+    await client.aclose()
+
+    assert elapsed >= 0.3
+    assert len(gaps) >= 25
+    assert max(gaps) < 0.05, max(gaps)
+
+
+async def test_the_event_loop_keeps_running_while_waiting_for_the_browser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    browser = FakeBrowser(delay=0.3)
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    refresh = SSORefreshEndpoint()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == LOGIN_PATH:
+            return httpx.Response(302, headers={"Location": "https://idp.test/"})
+        if request.url.path == REFRESH_PATH:
+            return refresh(request)
+        return httpx.Response(200, json=SESSION)
+
+    client = AsyncAlbert(
+        auth_manager=AlbertSSOClient(email=EMAIL, base_url=BASE_URL),
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    gaps, elapsed = await _heartbeat_while(lambda: client.chat_sessions.get_by_id(id="s1"))
+    await client.aclose()
+    browser.join()
+
+    assert browser.pages[0][0] == 200
+    assert elapsed >= 0.3
+    assert max(gaps) < 0.05, max(gaps)
+
+
+# a failed fetch is shared, not repeated by every waiting caller
+
+
+def _failing_token_endpoint(counter: list[int]) -> httpx.Response:
+    counter.append(1)
+    return httpx.Response(503, text="<html>down</html>")
+
+
+async def test_callers_waiting_on_a_failed_token_request_share_its_error() -> None:
+    attempts: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            await anyio.sleep(0.05)
+            return _failing_token_endpoint(attempts)
+        return httpx.Response(200, json=SESSION)
+
+    client = async_client(handler)
+    errors: list[Exception] = []
+
+    async def call() -> None:
+        try:
+            await client.chat_sessions.get_by_id(id="s1")
+        except AlbertAuthError as error:
+            errors.append(error)
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(20):
+            tasks.start_soon(call)
+    assert len(attempts) == 1
+    assert len(errors) == 20
+    assert "503" in str(errors[0])
+
+    with pytest.raises(AlbertAuthError):  # a later call tries again
+        await client.chat_sessions.get_by_id(id="s1")
+    assert len(attempts) == 2
+    await client.aclose()
+
+
+def test_threads_waiting_on_a_failed_token_request_share_its_error() -> None:
+    attempts: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            time.sleep(0.2)  # long enough for every thread to queue behind it
+            return _failing_token_endpoint(attempts)
+        return httpx.Response(200, json=SESSION)
+
+    errors: list[Exception] = []
+
+    def call() -> None:
+        try:
+            client.chat_sessions.get_by_id(id="s1")
+        except AlbertAuthError as error:
+            errors.append(error)
+
+    with sync_client(handler) as client:
+        _run_in_threads(16, call)
+
+    assert len(attempts) == 1
+    assert len(errors) == 16
+
+
+# a cancelled login does not leave its server behind
+
+
+async def test_a_cancelled_browser_login_frees_its_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    idle = FakeBrowser(visit=False)
+    monkeypatch.setattr(webbrowser, "open", idle.open)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "https://idp.test/"})
+
+    client = AsyncAlbert(
+        auth_manager=AlbertSSOClient(email=EMAIL, base_url=BASE_URL),
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    port = free_port()
+    with anyio.move_on_after(0.2) as scope:
+        await async_provider(client).authenticate(minimum_port=port, maximum_port=port, timeout=30)
+    await client.aclose()
+
+    assert scope.cancelled_caught
+    assert len(idle.opened) == 1
+    # The abandoned worker thread notices within a poll (50 ms) and closes the server.
+    for _ in range(40):
+        try:
+            LoginCallbackServer(minimum_port=port, maximum_port=port).close()
+            break
+        except AlbertAuthError:
+            await anyio.sleep(0.025)
+    else:
+        pytest.fail(f"port {port} is still taken a second after the login was cancelled")
