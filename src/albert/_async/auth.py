@@ -34,7 +34,8 @@ from albert.core.auth_tokens import (
 )
 from albert.core.config import DEFAULT_TIMEOUT, build_headers
 from albert.core.logs import logger
-from albert.exceptions import AlbertAuthError, AlbertConnectionError, AlbertTimeoutError
+from albert.core.responses import transport_error
+from albert.exceptions import AlbertAuthError
 
 __all__ = ["AsyncTokenProvider"]
 
@@ -316,19 +317,9 @@ class AsyncTokenProvider:
         started = primitives.monotonic()
         try:
             response = await self._client.send(request, follow_redirects=False)
-        except httpx.TimeoutException as exc:
-            raise AlbertTimeoutError(
-                f"{auth.what}: {auth.method} {auth.url} timed out ({type(exc).__name__})",
-                method=auth.method,
-                url=auth.url,
-            ) from exc
         except httpx.TransportError as exc:
-            raise AlbertConnectionError(
-                auth.redact(
-                    f"{auth.what}: {auth.method} {auth.url} failed: {type(exc).__name__}: {exc}"
-                ),
-                method=auth.method,
-                url=auth.url,
+            raise transport_error(
+                exc, method=auth.method, url=auth.url, prefix=f"{auth.what}: ", redact=auth.redact
             ) from exc
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(

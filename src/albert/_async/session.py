@@ -23,15 +23,10 @@ from albert.core.config import (
     resolve_token,
 )
 from albert.core.logs import logger, setup_logging_from_env
-from albert.core.responses import error_from_response
-from albert.core.retry import RetryPolicy, may_have_applied, retry_reason
+from albert.core.responses import error_from_response, transport_error
+from albert.core.retry import AttemptState, RetryPolicy, may_have_applied, retry_reason
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
-from albert.exceptions import (
-    AlbertConnectionError,
-    AlbertTimeoutError,
-    NotFoundError,
-    UnauthorizedError,
-)
+from albert.exceptions import NotFoundError, UnauthorizedError
 
 __all__ = ["AsyncAlbertSession"]
 
@@ -225,41 +220,69 @@ class AsyncAlbertSession:
             headers=self._headers,
             timeout=self.timeout,
         )
+        state = AttemptState()
+        try:
+            return await self._attempt(request, 1, state)
+        except Exception as exc:
+            if not self.retry_policy.max_retries or not retry_reason(
+                exc, method=method, idempotent=idempotent
+            ):
+                raise
+            first_failure = exc
+        return await self._retry(request, first_failure, state, idempotent)
+
+    async def _retry(
+        self,
+        request: httpx.Request,
+        first_failure: Exception,
+        state: AttemptState,
+        idempotent: bool | None,
+    ) -> httpx.Response:
+        # Most calls succeed at once, so the retry machinery is only built after
+        # a first failure that may be retried; tenacity replays that failure as
+        # its first attempt, then waits and counts as if it had made it.
+        method = request.method
         policy = self.retry_policy
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.max_retries + 1),
-            wait=lambda state: policy.wait_seconds(state.attempt_number, _failure(state)),
+            wait=lambda retry: policy.wait_seconds(retry.attempt_number, _failure(retry)),
             retry=retry_if_exception(
                 lambda exc: retry_reason(exc, method=method, idempotent=idempotent) is not None
             ),
             sleep=primitives.sleep,
-            before_sleep=lambda state: _log_retry(state, method, idempotent),
+            before_sleep=lambda retry: _log_retry(retry, method, idempotent),
             reraise=True,
         )
-        maybe_applied = False
-        refreshed = False
         async for attempt in retrying:
             with attempt:
                 number = attempt.retry_state.attempt_number
-                try:
-                    try:
-                        return await self._send_authorized(request, number)
-                    except UnauthorizedError:
-                        # With an auth manager, a 401 means the token went stale
-                        # early (revoked, clock skew): refresh once, send once more.
-                        if self._token_provider is None or refreshed:
-                            raise
-                        refreshed = True
-                        await self._refresh_rejected_token(request)
-                        return await self._send_authorized(request, number)
-                except NotFoundError as exc:
-                    if method == "DELETE" and maybe_applied and exc.response is not None:
-                        return exc.response
-                    raise
-                except Exception as exc:
-                    maybe_applied = maybe_applied or may_have_applied(exc)
-                    raise
+                if number == 1:
+                    raise first_failure
+                return await self._attempt(request, number, state)
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self, request: httpx.Request, number: int, state: AttemptState
+    ) -> httpx.Response:
+        """Send once (refreshing a rejected token once), and settle a DELETE already done."""
+        try:
+            try:
+                return await self._send_authorized(request, number)
+            except UnauthorizedError:
+                # With an auth manager, a 401 means the token went stale
+                # early (revoked, clock skew): refresh once, send once more.
+                if self._token_provider is None or state.refreshed:
+                    raise
+                state.refreshed = True
+                await self._refresh_rejected_token(request)
+                return await self._send_authorized(request, number)
+        except NotFoundError as exc:
+            if request.method == "DELETE" and state.maybe_applied and exc.response is not None:
+                return exc.response  # an earlier attempt deleted it; its response was lost
+            raise
+        except Exception as exc:
+            state.maybe_applied = state.maybe_applied or may_have_applied(exc)
+            raise
 
     async def _send_authorized(self, request: httpx.Request, attempt: int) -> httpx.Response:
         provider = self._token_provider
@@ -284,18 +307,8 @@ class AsyncAlbertSession:
         started = primitives.monotonic()
         try:
             response = await self._client.send(request)
-        except httpx.TimeoutException as exc:
-            raise AlbertTimeoutError(
-                f"{request.method} {request.url} timed out ({type(exc).__name__})",
-                method=request.method,
-                url=str(request.url),
-            ) from exc
         except httpx.TransportError as exc:
-            raise AlbertConnectionError(
-                f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}",
-                method=request.method,
-                url=str(request.url),
-            ) from exc
+            raise transport_error(exc, method=request.method, url=str(request.url)) from exc
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s in %.1f ms (attempt %d)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -10,12 +11,15 @@ from pydantic import BaseModel, ValidationError
 
 from albert.exceptions import (
     BODY_EXCERPT_CHARS,
+    AlbertConnectionError,
     AlbertDecodeError,
     AlbertHTTPError,
+    AlbertTimeoutError,
+    AlbertTransportError,
     exception_class_for_status,
 )
 
-__all__ = ["decode_model", "error_from_response", "request_id_of"]
+__all__ = ["decode_model", "error_from_response", "request_id_of", "transport_error"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -157,3 +161,43 @@ def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
         kinds = {err["type"] for err in exc.errors()}
         detail = "invalid JSON" if "json_invalid" in kinds else f"{exc.error_count()} field errors"
         raise decode_error(response, model.__name__, detail) from exc
+
+
+def transport_error(
+    exc: httpx.TransportError,
+    *,
+    method: str,
+    url: str,
+    prefix: str = "",
+    redact: Callable[[str], str] = str,
+) -> AlbertTransportError:
+    """Return the SDK exception for an httpx transport failure (raise it ``from exc``).
+
+    Parameters
+    ----------
+    exc : httpx.TransportError
+        What httpx raised.
+    method : str
+        The request's method.
+    url : str
+        The request's URL.
+    prefix : str, optional
+        What the request was for, put before the message (``"token request: "``).
+    redact : Callable[[str], str], optional
+        Blanks secrets out of the message (the text of some httpx errors
+        quotes what was being sent).
+
+    Returns
+    -------
+    AlbertTransportError
+        `AlbertTimeoutError` for timeouts, else `AlbertConnectionError`.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return AlbertTimeoutError(
+            f"{prefix}{method} {url} timed out ({type(exc).__name__})", method=method, url=url
+        )
+    return AlbertConnectionError(
+        redact(f"{prefix}{method} {url} failed: {type(exc).__name__}: {exc}"),
+        method=method,
+        url=url,
+    )

@@ -28,7 +28,7 @@ import httpx
 
 from albert.exceptions import AlbertHTTPError, AlbertTransportError
 
-__all__ = ["RetryPolicy", "parse_retry_after", "retry_reason"]
+__all__ = ["AttemptState", "RetryPolicy", "parse_retry_after", "retry_reason"]
 
 #: Methods whose repetition leaves the server as one call would.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -179,3 +179,20 @@ def may_have_applied(exc: BaseException) -> bool:
     if isinstance(exc, AlbertHTTPError):
         return exc.status_code != 429 and exc.status_code >= 500
     return isinstance(exc, AlbertTransportError) and not nothing_was_sent(exc)
+
+
+@dataclass
+class AttemptState:
+    """What earlier attempts of one request left behind for the later ones.
+
+    Attributes
+    ----------
+    maybe_applied : bool
+        An earlier attempt may have changed state on the server (its response
+        was lost, or the server failed after receiving it).
+    refreshed : bool
+        The access token was already refreshed once after a 401.
+    """
+
+    maybe_applied: bool = False
+    refreshed: bool = False
