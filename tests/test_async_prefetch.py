@@ -149,3 +149,20 @@ def test_the_sync_paginator_requests_each_page_only_when_needed() -> None:
     assert requested == [0]
     next(pages)
     assert requested == [0, 1]
+
+
+@pytest.mark.anyio
+async def test_read_ahead_pages_see_the_callers_contextvars() -> None:
+    import contextvars
+
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+    seen: list[tuple[int, str]] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((page_index(request), request_id.get()))
+        return httpx.Response(200, content=page_body(page_index(request), pages=3))
+
+    request_id.set("req-42")
+    async with async_client(handler) as client:
+        assert len([s async for s in client.chat_sessions.get_all()]) == 6
+    assert seen == [(0, "req-42"), (1, "req-42"), (2, "req-42")]

@@ -434,3 +434,13 @@ def test_error_bodies_can_be_json_of_any_shape() -> None:
     response = answer(request.url, 400, {"errors": [{"detail": "bad"}]})
 
     assert json.dumps([{"detail": "bad"}]) in str(token_request_error(request, response))
+
+
+def test_a_misnamed_argument_never_quotes_the_secret() -> None:
+    import pydantic
+
+    from albert import AlbertClientCredentials
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        AlbertClientCredentials(client_id="cid", client_secret="S3CR3T-VALUE")  # type: ignore[call-arg]
+    assert "S3CR3T-VALUE" not in str(caught.value)

@@ -98,10 +98,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from albert import Albert
 
-    base_url = os.environ.get("ALBERT_BASE_URL") or (
-        "http://127.0.0.1:8765" if args.local else None
-    )
-    with Albert(base_url=base_url) as client:
+    if args.local:
+        os.environ.setdefault("ALBERT_BASE_URL", "http://127.0.0.1:8765")
+    with Albert.from_env() as client:
         text = export_session(client, args.session_id, fmt=args.format, progress=sys.stderr)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out:

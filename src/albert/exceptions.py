@@ -278,17 +278,20 @@ def exception_class_for_status(status_code: int) -> type[AlbertHTTPError]:
     Parameters
     ----------
     status_code : int
-        An HTTP status code of 400 or more.
+        An HTTP status code outside 2xx.
 
     Returns
     -------
     type[AlbertHTTPError]
         The named class for the status, else ``AlbertClientError`` for other
-        4xx codes and ``AlbertServerError`` for other 5xx codes.
+        4xx codes, ``AlbertServerError`` for other 5xx codes, and
+        ``AlbertHTTPError`` itself for anything else outside 2xx (a redirect).
     """
     try:
         return STATUS_EXCEPTIONS[status_code]
     except KeyError:
+        if status_code < 400:
+            return AlbertHTTPError
         return AlbertClientError if status_code < 500 else AlbertServerError
 
 

@@ -132,3 +132,34 @@ async def test_timeout_becomes_a_timeout_error(client: AsyncAlbert, api: respx.M
     with pytest.raises(exc.AlbertTimeoutError) as caught:
         await client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+
+
+async def test_a_redirect_is_an_error_naming_the_location(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    route = api.delete(f"{SESSIONS}/x").respond(
+        301, headers={"location": "https://elsewhere.test/api/v3/chats/sessions/x"}
+    )
+
+    with pytest.raises(exc.AlbertHTTPError) as caught:
+        await client.chat_sessions.delete(id="x")
+    assert caught.value.status_code == 301
+    assert "https://elsewhere.test/api/v3/chats/sessions/x" in str(caught.value)
+    assert "base_url" in str(caught.value)
+    assert route.call_count == 1
+
+
+# httpx leaves its body stream's generator unclosed when decoding fails (seen on trio).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_an_undecodable_body_is_an_albert_error(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    api.get(f"{SESSIONS}/x").mock(
+        side_effect=lambda request: httpx.Response(
+            200, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip")
+        )
+    )
+
+    with pytest.raises(exc.AlbertConnectionError) as caught:
+        await client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)

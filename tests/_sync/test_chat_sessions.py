@@ -249,3 +249,39 @@ def test_bad_arguments_fail_before_any_request(
         elif call == "get_all_name_str_int":
             sessions.get_all(name=[1])  # type: ignore[list-item]
     assert catch_all.call_count == 0
+
+
+def test_batches_with_max_items_resume_without_loss_or_repeats(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    pages = {None: page(["a0", "a1", "a2"], "p2"), "p2": page(["b0", "b1", "b2"], None)}
+    route = api.get(SESSIONS).mock(
+        side_effect=lambda request: pages[request.url.params.get("startKey")]
+    )
+
+    got: list[str | None] = []
+    key: str | None = None
+    for _ in range(10):  # bounded: a resume bug must fail, not hang
+        paginator = client.chat_sessions.get_all(max_items=2, start_key=key)
+        got.extend([s.id for s in paginator])
+        if not paginator.has_more:
+            break
+        assert paginator.last_key is not None
+        key = paginator.last_key
+
+    assert got == ["a0", "a1", "a2", "b0", "b1", "b2"]
+    # batch 1 reads page a (cut after a1); batch 2 re-reads a (a2) then b (cut after b0);
+    # batch 3 re-reads b (b1, b2), the last page.
+    resumed_in_b = [("startKey", "p2")]
+    assert [query(c.request) for c in route.calls] == [[], [], resumed_in_b, resumed_in_b]
+
+
+def test_an_empty_page_with_a_key_ends_the_listing_with_no_key(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    api.get(SESSIONS).mock(side_effect=[page(["a"], "k1"), page([], "k2")])
+
+    paginator = client.chat_sessions.get_all()
+    assert [s.id for s in paginator] == ["a"]
+    assert paginator.has_more is False
+    assert paginator.last_key is None

@@ -307,7 +307,7 @@ class AsyncAlbertSession:
         started = primitives.monotonic()
         try:
             response = await self._client.send(request)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport failures, and undecodable bodies
             raise transport_error(exc, method=request.method, url=str(request.url)) from exc
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -318,7 +318,7 @@ class AsyncAlbertSession:
                 (primitives.monotonic() - started) * 1000,
                 attempt,
             )
-        if response.status_code >= 400:
+        if not response.is_success:
             raise error_from_response(response)
         return response
 

@@ -8,6 +8,7 @@ background work with the running event loop's own primitive: an
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
@@ -102,7 +103,10 @@ class _TrioRunner(Generic[T]):
             finally:
                 self._done.set()
 
-        trio.lowlevel.spawn_system_task(run)
+        # A system task starts from the system nursery's context: hand it the
+        # caller's, as asyncio tasks get it, so contextvars (request ids, tracing)
+        # reach every page.
+        trio.lowlevel.spawn_system_task(run, context=contextvars.copy_context())
 
     async def result(self) -> T:
         await self._done.wait()

@@ -54,14 +54,15 @@ class AlbertPaginator(Generic[ItemT]):
         Whether the listing may have items past those yielded so far; ``True``
         before iteration starts.
     last_key : str | None
-        The key of the page after the last one fetched, to resume from with
-        ``start_key=``; ``None`` once the listing is exhausted.
+        Where to resume with ``start_key=``, right after the last item
+        yielded; ``None`` once the listing is exhausted.
 
     Notes
     -----
-    Keys mark page boundaries: when ``max_items`` ends iteration in the middle
-    of a page, resuming from `last_key` continues after that page.
-    Iterating the paginator again starts over from ``start_key``.
+    `last_key` is opaque: pass it back as ``start_key`` to continue exactly
+    after the last item yielded, also when ``max_items`` ended iteration in
+    the middle of a page (the SDK then re-reads that page and skips what was
+    yielded). Iterating the paginator again starts over from ``start_key``.
     """
 
     def __init__(
@@ -87,7 +88,7 @@ class AlbertPaginator(Generic[ItemT]):
 
     @property
     def last_key(self) -> str | None:
-        """The key to resume after the last page fetched, or ``None`` at the end."""
+        """Where to resume, right after the last item yielded; ``None`` at the end."""
         return self._cursor.last_key
 
     def pages(self) -> Iterator[list[ItemT]]:

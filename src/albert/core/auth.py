@@ -70,7 +70,7 @@ class AlbertClientCredentials(BaseModel):
         client = Albert(auth_manager=credentials)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     id: str = Field(min_length=1)
     secret: SecretStr
@@ -154,7 +154,7 @@ class AlbertSSOClient(BaseModel):
         client = Albert(auth_manager=sso)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     email: str
     base_url: str = Field(default_factory=lambda: resolve_base_url(None), validate_default=True)

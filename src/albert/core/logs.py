@@ -12,6 +12,9 @@ import os
 __all__ = ["logger", "setup_logging_from_env"]
 
 logger = logging.getLogger("albert")
+# A library stays silent until the application configures logging (no
+# "last resort" printing of retry warnings to stderr).
+logger.addHandler(logging.NullHandler())
 
 ENV_LOG = "ALBERT_LOG"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}

@@ -73,6 +73,9 @@ def _parse_error_body(response: httpx.Response) -> tuple[Any, str]:
                 break
     if message is None:
         message = _excerpt(response) if content else response.reason_phrase or "error"
+    if response.is_redirect:
+        location = response.headers.get("location", "?")
+        message = f"redirected to {location} (check base_url: the SDK does not follow redirects)"
     return body, message
 
 
@@ -82,7 +85,7 @@ def error_from_response(response: httpx.Response) -> AlbertHTTPError:
     Parameters
     ----------
     response : httpx.Response
-        A response with an error status; its body must have been read.
+        A response with a status outside 2xx; its body must have been read.
 
     Returns
     -------
@@ -164,7 +167,7 @@ def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
 
 
 def transport_error(
-    exc: httpx.TransportError,
+    exc: httpx.RequestError,
     *,
     method: str,
     url: str,
@@ -175,8 +178,8 @@ def transport_error(
 
     Parameters
     ----------
-    exc : httpx.TransportError
-        What httpx raised.
+    exc : httpx.RequestError
+        What httpx raised (a transport failure, or a body it could not decode).
     method : str
         The request's method.
     url : str
