@@ -38,5 +38,7 @@ def test_albert_log_info_hides_attempts() -> None:
     assert _run("info") == ""
 
 
-def test_no_handler_without_the_variable() -> None:
-    assert not logging.getLogger("albert").handlers
+def test_silent_without_the_variable() -> None:
+    handlers = logging.getLogger("albert").handlers
+    assert all(isinstance(h, logging.NullHandler) for h in handlers)
+    assert handlers  # a NullHandler: no "last resort" printing of retry warnings
