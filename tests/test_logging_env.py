@@ -39,6 +39,8 @@ def test_albert_log_info_hides_attempts() -> None:
 
 
 def test_silent_without_the_variable() -> None:
+    import albert.core.logs  # noqa: F401  (what every client imports)
+
     handlers = logging.getLogger("albert").handlers
     assert all(isinstance(h, logging.NullHandler) for h in handlers)
     assert handlers  # a NullHandler: no "last resort" printing of retry warnings
