@@ -1,106 +1,323 @@
-"""The albert-chat command: serve, demo, export; errors are one line, no traceback."""
+"""The albert-chat command: serve, demo, export; a failure is one line, no traceback."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from albert import cli
-from albert.resources.chats import ChatMessage, ChatSession
+from albert.cli.export import Progress
+from albert.resources.chats import ChatFlagType, ChatMessage, ChatSession
 from albert.testing import LocalAlbert
+from albert.testing.server import bind_socket
 
 
-def test_demo_walks_both_variants() -> None:
-    out = io.StringIO()
-    assert cli._demo(out) == 0
-    text = out.getvalue()
-    assert "== Albert (sync)" in text
-    assert "== AsyncAlbert (async)" in text
-    assert "listed   6 messages in pages of [4, 2]" in text
-    assert "Done: both clients walked the main job." in text
+def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "albert.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
+        timeout=60,
+        check=False,
+    )
 
 
-def test_export_markdown_and_json(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    with LocalAlbert(page_size=2) as server, server.client() as client:
+def _assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("albert-chat: error: ")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+# ---- serve --------------------------------------------------------------------
+
+
+def test_serve_prints_the_url_and_token_and_serves_until_terminated(tmp_path: Path) -> None:
+    db = tmp_path / "served.db"
+    command = [sys.executable, "-m", "albert.cli", "serve", "--port", "0", "--db", str(db)]
+    command += ["--token", "t0k", "--page-size", "1"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            lines = [process.stdout.readline() for _ in range(5)]
+            base_url = lines[0].strip().rpartition(" ")[2]
+            assert base_url.startswith("http://127.0.0.1:")
+            assert f"export ALBERT_BASE_URL={base_url}\n" in [line.lstrip() for line in lines]
+            assert "  export ALBERT_TOKEN=t0k\n" in lines
+            auth = {"Authorization": "Bearer t0k"}
+            # the socket is bound before the URL is printed: a connection waits in the backlog
+            created = httpx.post(
+                f"{base_url}/api/v3/chats/sessions",
+                json={"name": "n", "sourceSessionId": "s"},
+                headers=auth,
+                timeout=10,
+            )
+            assert created.status_code == 201
+            assert httpx.get(f"{base_url}/api/v3/chats/sessions", headers=auth).json() == {
+                "Items": [created.json()]
+            }
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert out.strip().endswith("Albert emulator stopped.")
+    assert "Traceback" not in err
+    with LocalAlbert(db_path=db) as again:  # the file is complete: restart loses nothing
+        assert again.token == "t0k"
+        assert len(again.app.store.all("session")) == 1
+
+
+def test_serve_on_a_taken_port_is_a_one_line_error() -> None:
+    holder = bind_socket()
+    holder.listen()
+    try:
+        result = _command("serve", "--port", str(holder.getsockname()[1]))
+    finally:
+        holder.close()
+    _assert_one_line_error(result)
+
+
+@pytest.mark.parametrize("args", [["serve", "--port", "-1"], ["serve", "--page-size", "0"]])
+def test_bad_serve_options_are_usage_errors(args: list[str]) -> None:
+    result = _command(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_urls() -> None:
+    from albert.cli.serve import base_url_for
+
+    assert base_url_for("0.0.0.0", 1) == "http://127.0.0.1:1"
+    assert base_url_for("::", 2) == "http://[::1]:2"
+    assert base_url_for("::1", 3) == "http://[::1]:3"
+    assert base_url_for("localhost", 4) == "http://localhost:4"
+
+
+# ---- demo -------------------------------------------------------------------------
+
+
+def test_demo_walks_the_main_job_with_both_clients(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    sync, _, async_ = out.partition("== AsyncAlbert (async client)")
+    assert "== Albert (sync client)" in sync
+    for transcript in (sync, async_):
+        for step in ("folder", "session", "listed", "starred", "edited", "exported", "cleaned"):
+            assert f"  {step} " in transcript, step
+        for kind in ("text", "reasoning_block", "tool_call", "image", "error"):
+            assert f" {kind} " in transcript
+        assert "6 messages in 2 pages" in transcript
+        assert "★" in transcript
+    assert "Done: both clients walked the main job" in out
+
+
+def test_demo_failures_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from albert.cli import demo
+
+    monkeypatch.setattr(demo, "EDITED", "")  # the export can no longer show the edit
+    monkeypatch.setattr(demo, "CONVERSATION", demo.CONVERSATION[:1])
+    assert cli.main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("albert-chat: error: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+# ---- export ---------------------------------------------------------------------
+
+
+def _conversation(server: LocalAlbert, messages: int) -> str:
+    with server.client() as client:
         session = client.chat_sessions.create(
             session=ChatSession(name="Export me", source_session_id="x")
         )
-        for i in range(3):
+        sid = session.id or ""
+        created = [
             client.chat_messages.create(
                 message=ChatMessage.model_validate(
                     {
-                        "parentId": session.id,
-                        "componentType": "text",
-                        "userType": "user",
-                        "role": "user",
-                        "Content": f"line {i}",
+                        "parentId": sid,
+                        "componentType": "text" if i % 2 else "tool_call",
+                        "userType": "system",
+                        "role": "assistant",
+                        "Content": f"line {i}" if i % 2 else {"tool": "t", "i": i},
                     }
                 )
             )
-        monkeypatch.setenv("ALBERT_BASE_URL", server.base_url)
-        monkeypatch.setenv("ALBERT_TOKEN", server.token)
-        out = f"{tmp_path}/export.json"
-        assert cli.main(["export", session.id or "", "--format", "json", "--out", out]) == 0
-        with open(out, encoding="utf-8") as handle:
-            data = json.load(handle)
-        assert [m["Content"] for m in data["messages"]] == ["line 0", "line 1", "line 2"]
-        markdown = cli.export_session(client, session.id or "", fmt="md")
-        assert markdown.startswith("# Export me")
-        assert "line 2" in markdown
-
-
-def test_export_errors_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    with LocalAlbert() as server:
-        env = {"ALBERT_BASE_URL": server.base_url, "ALBERT_TOKEN": server.token, "PATH": ""}
-        result = subprocess.run(
-            [sys.executable, "-m", "albert.cli", "export", "no-such-session"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
+            for i in range(messages)
+        ]
+        client.chat_flags.add(
+            session_id=sid,
+            source_request_id=created[1].source_request_id or "",
+            sequence=created[1].sequence or "",
+            type=ChatFlagType.STARRED,
         )
-    assert result.returncode == 1
-    assert result.stderr.startswith("albert-chat: error: 404 GET")
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    return sid
 
 
-def test_serve_prints_where_and_how_to_connect() -> None:
-    from albert.testing.server import free_port
+def test_export_json_and_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with LocalAlbert(page_size=2) as server:
+        sid = _conversation(server, 5)
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        out = tmp_path / "export.json"
+        assert cli.main(["export", sid, "--format", "json", "--out", str(out)]) == 0
+        assert f"exported 5 messages of {sid} to {out}" in capsys.readouterr().err
+        data = json.loads(out.read_text(encoding="utf-8"))
+        assert data["session"]["name"] == "Export me"
+        assert [m["sequence"] for m in data["messages"]] == ["000", "001", "002", "003", "004"]
+        assert [m["starred"] for m in data["messages"]] == [False, True, False, False, False]
+        assert data["messages"][0]["Content"] == {"tool": "t", "i": 0}
 
-    port = free_port()
-    with subprocess.Popen(
-        [sys.executable, "-m", "albert.cli", "serve", "--port", str(port), "--token", "t0k"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        _check_serving(process, port)
+        assert cli.main(["export", sid]) == 0
+        markdown = capsys.readouterr().out
+    assert markdown.startswith("# Export me\n")
+    assert "## #001 assistant · text ★\n\nline 1\n" in markdown
+    assert '```json\n{\n  "tool": "t",\n  "i": 0\n}\n```' in markdown
 
 
-def _check_serving(process: subprocess.Popen[str], port: int) -> None:
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.strip() == f"Albert emulator on http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{port}/api/v3/chats/sessions",
-                    headers={"Authorization": "Bearer t0k"},
-                )
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        assert response.json() == {"Items": []}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def test_export_from_the_emulators_file_with_local(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "chat.db"
+    with LocalAlbert(db_path=db) as server:
+        sid = _conversation(server, 2)
+    assert cli.main(["export", sid, "--local", "--db", str(db), "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["messages"]) == 2
+
+
+def test_export_local_defaults_to_the_serve_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from albert.cli import export
+
+    monkeypatch.setenv("ALBERT_TOKEN", "t")
+    with export._client(local=True) as client:
+        assert client.base_url == "http://127.0.0.1:8765"
+    monkeypatch.setenv("ALBERT_BASE_URL", "http://127.0.0.1:9999")
+    with export._client(local=True) as client:
+        assert client.base_url == "http://127.0.0.1:9999"
+
+
+def test_export_with_client_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    with LocalAlbert() as server:
+        sid = _conversation(server, 2)
+        monkeypatch.setenv("ALBERT_BASE_URL", server.base_url)
+        monkeypatch.setenv("ALBERT_CLIENT_ID", "albert-local")
+        monkeypatch.setenv("ALBERT_CLIENT_SECRET", "albert-local-secret")
+        with cli.export._client(local=False) as client:
+            assert len(cli.export.export_session(client, sid).messages) == 2
+
+
+def test_progress_for_long_exports_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    with LocalAlbert(page_size=2) as server, server.client() as client:
+        sid = _conversation(server, 5)
+        terminal, pipe = Terminal(), io.StringIO()
+        cli.export.export_session(client, sid, progress=Progress(terminal))
+        cli.export.export_session(client, sid, progress=Progress(pipe))
+    assert terminal.getvalue() == (
+        "\rexporting: 4 messages (2 pages)…\rexporting: 5 messages (3 pages)…\n"
+    )
+    assert pipe.getvalue() == ""  # not a terminal: nothing drawn
+
+
+def test_export_of_an_unknown_session_is_one_line_and_no_traceback() -> None:
+    with LocalAlbert() as server:
+        result = _command("export", "ses-none", env=server.env)
+    _assert_one_line_error(result, "404", "ses-none", "not found")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (["export", "s"], {}, "ALBERT_TOKEN"),
+        (["export", "s", "--db", "x.db"], {}, "--local"),
+        (["export", "s", "--local", "--db", "missing.db"], {}, "no emulator database"),
+        (["export", "s", "--out", "/no/such/dir/x.md", "--local", "--db", "DB"], {}, "/no/such"),
+    ],
+)
+def test_export_errors_are_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], needle: str
+) -> None:
+    if "DB" in args:
+        db = tmp_path / "chat.db"
+        with LocalAlbert(db_path=db) as server:
+            sid = _conversation(server, 2)
+        args = [sid if a == "s" else str(db) if a == "DB" else a for a in args]
+    result = _command(*args, env={**env, "ALBERT_LOG": ""})
+    _assert_one_line_error(result, needle)
+
+
+def test_an_unreachable_service_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from albert._backends import sync_primitives
+
+    waits: list[float] = []
+    monkeypatch.setattr(sync_primitives, "sleep", waits.append)
+    with bind_socket() as sock:  # bound, never listening, then closed: refused
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("ALBERT_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ALBERT_TOKEN", "t")
+    assert cli.main(["export", "s", "--local"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("albert-chat: error: ")
+    assert f"127.0.0.1:{port}" in err
+    assert len(err.strip().splitlines()) == 1
+    assert len(waits) == 3  # connecting is retried (nothing was sent), then it gives up
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = _command("--debug", "export", "s")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_help_and_version_load_neither_httpx_nor_the_emulator() -> None:
+    probe = (
+        "import sys\n"
+        "from albert.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip().endswith("[]")
+    for command in ("serve", "demo", "export"):
+        assert command in result.stdout
+    version = _command("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("albert-chat ")
+
+
+def test_the_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / ("albert-chat.exe" if os.name == "nt" else "albert-chat")
+    assert script.exists()
+    started = time.perf_counter()
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert time.perf_counter() - started < 30

@@ -1,11 +1,18 @@
 """A local emulator of the Albert chat API, for tests and demos (extra ``testing``).
 
 ``LocalAlbert`` serves it on ``127.0.0.1`` in a background thread; the pytest
-plugin gives ``albert_server``, ``albert_client`` and ``async_albert_client``
-fixtures; ``albert-chat serve`` runs it from the command line.
+plugin (`albert.testing.pytest_plugin`) gives the ``albert_server``,
+``albert_client`` and ``async_albert_client`` fixtures; ``albert-chat serve``
+runs it from a shell.
 
-Starlette and uvicorn are imported on first use, so ``import albert`` never
-pays for them.
+The modules, one job each: `albert.testing.app` (the ASGI app and its
+routes), `albert.testing.store` (memory and SQLite storage),
+`albert.testing.faults` (fault injection), `albert.testing.server`
+(`LocalAlbert`) and `albert.testing.pytest_plugin` (the fixtures).
+
+Starlette and uvicorn are imported on first use of a name that needs them,
+so ``import albert`` never pays for them; without them (``pip install
+'albert-chat[testing]'``) that first use raises an ``ImportError`` that says so.
 """
 
 from __future__ import annotations
@@ -13,20 +20,36 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from albert.testing._extra import missing_extra
+
 if TYPE_CHECKING:
     from albert.testing.app import EmulatorApp, create_app
-    from albert.testing.faults import FaultInjector
+    from albert.testing.faults import Fault, FaultInjector
     from albert.testing.server import LocalAlbert
-    from albert.testing.store import Store
+    from albert.testing.store import MemoryStore, SQLiteStore, Store, open_store
 
-__all__ = ["EmulatorApp", "FaultInjector", "LocalAlbert", "Store", "create_app"]
+__all__ = [
+    "EmulatorApp",
+    "Fault",
+    "FaultInjector",
+    "LocalAlbert",
+    "MemoryStore",
+    "SQLiteStore",
+    "Store",
+    "create_app",
+    "open_store",
+]
 
 _LAZY = {
     "EmulatorApp": "albert.testing.app",
     "create_app": "albert.testing.app",
+    "Fault": "albert.testing.faults",
     "FaultInjector": "albert.testing.faults",
     "LocalAlbert": "albert.testing.server",
+    "MemoryStore": "albert.testing.store",
+    "SQLiteStore": "albert.testing.store",
     "Store": "albert.testing.store",
+    "open_store": "albert.testing.store",
 }
 
 
@@ -35,10 +58,15 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'albert.testing' has no attribute {name!r}")
     try:
-        return getattr(importlib.import_module(module), name)
+        value = getattr(importlib.import_module(module), name)
     except ModuleNotFoundError as exc:
-        if exc.name in ("starlette", "uvicorn"):
-            raise ImportError(
-                "the Albert emulator needs the 'testing' extra: pip install 'albert-chat[testing]'"
-            ) from exc
-        raise
+        error = missing_extra(exc)
+        if error is None:
+            raise
+        raise error from exc
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

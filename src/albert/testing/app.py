@@ -1,251 +1,596 @@
-"""The emulator's ASGI app: every chat endpoint of the API contract, over a `Store`."""
+"""The emulator's ASGI app: every endpoint of the Albert chat API contract, over a `Store`.
+
+Semantics follow the API contract: server-assigned ids, per-session message
+sequences (``"000"``, ``"001"``, ...) with the real server's quirk of leaving
+``Content`` out of a message create response, name filters, key-based
+pagination (``Items``/``lastKey``, ``startKey``), folders, per-message flags,
+data-operations PATCH bodies, the token endpoints, a bearer-token check,
+JSON error bodies and an ``x-request-id`` header on every response.
+Private routes under ``/_emulator`` plan faults and reset the data.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
 import secrets
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+import anyio
 
-from albert.resources.chats import ChatComponentType, ChatFlagType
+from albert.resources.chats import (
+    ChatComponentType,
+    ChatFlagType,
+    ChatFolderType,
+    ChatRole,
+    ChatUserType,
+)
+from albert.testing._extra import missing_extra
 from albert.testing.faults import FaultInjector
-from albert.testing.store import Doc, Store
+from albert.testing.store import Doc, Entry, Store, open_store
 
-__all__ = ["EmulatorApp", "create_app"]
+try:
+    from starlette.applications import Starlette
+    from starlette.datastructures import MutableHeaders
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, RedirectResponse, Response
+    from starlette.routing import Route
+    from starlette.types import Message, Receive, Scope, Send
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess
+    error = missing_extra(exc)
+    if error is None:
+        raise
+    raise error from exc
 
-API = "/api/v3"
+__all__ = ["ADMIN_PREFIX", "API_PREFIX", "ApiError", "EmulatorApp", "create_app"]
+
+#: Where the API lives.
+API_PREFIX = "/api/v3"
+#: The emulator's own routes (faults, reset, health): not part of the Albert API.
+ADMIN_PREFIX = "/_emulator"
+
+#: The client id and secret the token endpoint accepts unless told otherwise.
+DEFAULT_CLIENT_ID = "albert-local"
+DEFAULT_CLIENT_SECRET = "albert-local-secret"
+
 Handler = Callable[[Request], Awaitable[Response]]
+
+_MESSAGE_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "componentId": (str,),
+    "parentRequestId": (str,),
+    "spanId": (str,),
+    "branchIndex": (int,),
+    "isVisible": (bool,),
+    "displayFeedbackComponent": (bool,),
+    "value": (list,),
+}
 
 
 class ApiError(Exception):
-    """An error answer: status and JSON body."""
+    """An error answer: a status and a JSON body ``{"message": ..., ["errors": ...]}``.
 
-    def __init__(self, status: int, message: str) -> None:
+    Parameters
+    ----------
+    status : int
+        The HTTP status.
+    message : str
+        What went wrong, for people.
+    errors : Any, optional
+        Details (the fields at fault), sent as ``errors``.
+    """
+
+    def __init__(self, status: int, message: str, *, errors: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.errors = errors
+
+    def response(self) -> Response:
+        """Return the error as a JSON response.
+
+        Returns
+        -------
+        starlette.responses.Response
+            Status `status`, body ``{"message": ...}`` (plus ``errors`` if any).
+        """
+        body: Doc = {"message": self.message}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return JSONResponse(body, status_code=self.status)
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _invalid(field: str, problem: str) -> ApiError:
+    return ApiError(400, f"{field} {problem}", errors=[{"field": field, "message": problem}])
+
+
+def _object(body: Any) -> Doc:
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+def _text(body: Doc, field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(field, "is required and must be a non-empty string")
+    return value
+
+
+def _optional_text(body: Doc, field: str) -> str | None:
+    value = body.get(field)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise _invalid(field, "must be a non-empty string or null")
+    return value
+
+
+def _choice(value: Any, field: str, choices: Iterable[str]) -> str:
+    allowed = list(choices)
+    if value not in allowed:
+        raise _invalid(field, f"must be one of {allowed}, got {value!r}")
+    return str(value)
+
+
+def _values(enum: Iterable[Any]) -> list[str]:
+    return [str(member.value) for member in enum]
+
+
+def _same(given: str, expected: str) -> bool:
+    """Compare secrets in constant time (any characters, unlike ``compare_digest`` on str)."""
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _content(value: Any) -> str | Doc:
+    if isinstance(value, (str, dict)):
+        return value
+    raise _invalid("Content", "must be a string or a JSON object")
+
+
 class EmulatorApp:
-    """The emulator: a Starlette app, its store, its credentials and its faults.
+    """A local emulator of the Albert chat API: an ASGI app with its store, credentials and faults.
+
+    Serve it with any ASGI server (`albert.testing.LocalAlbert` runs it with
+    uvicorn on 127.0.0.1), or talk to it in-process through
+    ``httpx.ASGITransport(app=emulator)``.
 
     Parameters
     ----------
     store : Store | None, optional
-        Where to keep data (default: a new in-memory store).
+        Where to keep data; default from ``db_path``.
+    db_path : str | os.PathLike[str] | None, optional
+        A SQLite file that keeps everything across restarts; ``None`` (the
+        default) keeps everything in memory. Not together with ``store``.
     token : str | None, optional
-        The static bearer token accepted on every call (default: a random one).
-    client_credentials : dict[str, str] | None, optional
-        Client id to secret, accepted by the token endpoint.
+        The static bearer token accepted on every call. Default: the one the
+        store remembers from an earlier run, else a new random one.
+    client_credentials : Mapping[str, str] | None, optional
+        Client id to secret, accepted by the token endpoint (default
+        ``{"albert-local": "albert-local-secret"}``).
     page_size : int, optional
         Items per page of every listing (default 50).
     user : str, optional
-        The user id written as ``createdBy``/``updatedBy``.
+        The user id of the static token, written as ``createdBy``/``updatedBy``.
+    token_lifetime : float, optional
+        Seconds the tokens issued by the token endpoints live (default 3600).
+    tenants : Sequence[str], optional
+        The tenants an SSO login gets a token for (default ``("tnt-local",)``).
+    sso_emails : Collection[str] | None, optional
+        The e-mails that may log in with SSO; ``None`` (the default): any.
 
     Attributes
     ----------
-    app : starlette.applications.Starlette
-        The ASGI app to serve.
+    store : Store
+        The data.
+    token : str
+        The static bearer token.
     faults : FaultInjector
-        Plan failures and delays with ``faults.fail_next(...)`` / ``faults.add_latency(...)``.
-    refresh_tokens : dict[str, str]
-        SSO refresh token to tenant id, accepted by the refresh endpoint.
+        Plan failures and delays: ``faults.fail_next(...)``, ``faults.add_latency(...)``.
+    starlette : starlette.applications.Starlette
+        The routes (this object wraps them to add faults and request ids).
+    client_credentials : dict[str, str]
+        Client id to secret, for the token endpoint.
+    user : str
+        The user id of the static token.
+    token_lifetime : float
+        Lifetime of issued tokens, in seconds.
+    tenants : tuple[str, ...]
+        The SSO tenants.
+
+    Raises
+    ------
+    ValueError
+        If an option is out of range, or both ``store`` and ``db_path`` are given.
     """
 
     def __init__(
         self,
         *,
         store: Store | None = None,
+        db_path: str | os.PathLike[str] | None = None,
         token: str | None = None,
-        client_credentials: dict[str, str] | None = None,
+        client_credentials: Mapping[str, str] | None = None,
         page_size: int = 50,
         user: str = "usr-local",
+        token_lifetime: float = 3600.0,
+        tenants: Sequence[str] = ("tnt-local",),
+        sso_emails: Collection[str] | None = None,
     ) -> None:
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        self.store = store or Store()
-        self.token = token or f"local-{secrets.token_urlsafe(16)}"
-        self.client_credentials = dict(client_credentials or {})
-        self.refresh_tokens: dict[str, str] = {}
+        if store is not None and db_path is not None:
+            raise ValueError("give either store or db_path, not both")
+        if token_lifetime <= 0:
+            raise ValueError(f"token_lifetime must be positive, got {token_lifetime}")
+        if not tenants:
+            raise ValueError("tenants must name at least one tenant")
+        self.store: Store = store if store is not None else open_store(db_path)
         self.page_size = page_size
+        self.token = self._static_token(token)
+        self.client_credentials = dict(
+            {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET}
+            if client_credentials is None
+            else client_credentials
+        )
         self.user = user
+        self.token_lifetime = float(token_lifetime)
+        self.tenants = tuple(tenants)
+        self._sso_emails = None if sso_emails is None else {e.lower() for e in sso_emails}
         self.faults = FaultInjector()
-        self.app = Starlette(routes=self._routes())
-        self.app.state.emulator = self
+        self.starlette = Starlette(
+            routes=self._routes(),
+            exception_handlers={
+                ApiError: self._on_api_error,
+                HTTPException: self._on_http_exception,
+                Exception: self._on_crash,
+            },
+        )
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Serve one ASGI connection (the emulator is itself an ASGI app)."""
-        await self.app(scope, receive, send)
+    def __repr__(self) -> str:
+        return f"EmulatorApp(store={self.store!r}, page_size={self.page_size})"
 
-    # ---- plumbing -------------------------------------------------------
+    @property
+    def page_size(self) -> int:
+        """Items per page of every listing; may be changed while serving."""
+        return self._page_size
+
+    @page_size.setter
+    def page_size(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"page_size must be at least 1, got {value}")
+        self._page_size = value
+
+    def _static_token(self, token: str | None) -> str:
+        remembered = self.store.get("setting", "token")
+        if token is None:
+            token = remembered["value"] if remembered else f"local-{secrets.token_urlsafe(16)}"
+        if not token:
+            raise ValueError("token must not be empty")
+        self.store.put("setting", "token", {"value": token})
+        return token
+
+    def reset(self) -> None:
+        """Delete every session, message, folder, flag and issued token; keep the static token."""
+        self.store.clear()
+        self.store.put("setting", "token", {"value": self.token})
+
+    def close(self) -> None:
+        """Close the store (a SQLite file is then complete on disk)."""
+        self.store.close()
+
+    def issue_refresh_token(self, email: str = "user@example.com") -> str:
+        """Return a new SSO refresh token, as a browser login would give one.
+
+        Parameters
+        ----------
+        email : str, optional
+            Whose token it is (their ``createdBy``).
+
+        Returns
+        -------
+        str
+            A refresh token that ``POST /api/v3/login/refresh`` accepts once.
+        """
+        refresh = f"rt-{secrets.token_urlsafe(24)}"
+        self.store.put("refresh", refresh, {"email": email})
+        return refresh
+
+    # ---- ASGI ----------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection: planned faults first, then the routes.
+
+        Parameters
+        ----------
+        scope : starlette.types.Scope
+            The ASGI scope.
+        receive : starlette.types.Receive
+            The ASGI receive channel.
+        send : starlette.types.Send
+            The ASGI send channel.
+        """
+        if scope["type"] != "http":
+            await self.starlette(scope, receive, send)
+            return
+        request_id = f"req-{uuid.uuid4().hex[:16]}"
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("x-request-id", request_id)
+            await send(message)
+
+        path: str = scope["path"]
+        if not path.startswith(ADMIN_PREFIX + "/"):
+            delay, fault = self.faults.take(scope["method"], path)
+            if delay > 0:
+                await anyio.sleep(delay)
+            if fault is not None:
+                content, media_type = fault.content()
+                failure = Response(
+                    content,
+                    status_code=fault.status or 500,
+                    headers=fault.headers,
+                    media_type=media_type,
+                )
+                await failure(scope, receive, send_with_request_id)
+                return
+        await self.starlette(scope, receive, send_with_request_id)
+
+    async def _on_api_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return exc.response()
+
+    async def _on_http_exception(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        text = f"{request.method} {request.url.path}: {exc.detail}"
+        return JSONResponse({"message": text}, status_code=exc.status_code, headers=exc.headers)
+
+    async def _on_crash(self, request: Request, exc: Exception) -> Response:
+        message = f"the emulator failed: {type(exc).__name__}: {exc}"
+        return JSONResponse({"message": message}, status_code=500)
 
     def _routes(self) -> list[Route]:
-        s = f"{API}/chats/sessions"
+        s = f"{API_PREFIX}/chats/sessions"
         m = s + "/{sid}/messages"
+        f = f"{API_PREFIX}/chats/folders"
         table: list[tuple[str, str, Handler, bool]] = [
-            ("POST", f"{API}/login/oauth/token", self.issue_token, False),
-            ("POST", f"{API}/login/refresh", self.refresh_sso, False),
-            ("GET", f"{API}/login", self.check_email, False),
-            ("POST", s, self.create_session, True),
-            ("GET", s, self.list_sessions, True),
-            ("GET", s + "/source/{source_id}", self.get_session_by_source, True),
-            ("GET", s + "/{sid}", self.get_session, True),
-            ("PATCH", s + "/{sid}", self.update_session, True),
-            ("DELETE", s + "/{sid}", self.delete_session, True),
-            ("POST", m, self.create_message, True),
-            ("GET", m, self.list_messages, True),
-            ("GET", m + "/{srid}", self.get_message, True),
-            ("PATCH", m + "/{srid}", self.update_message, True),
-            ("DELETE", m + "/{srid}", self.delete_message, True),
-            ("GET", m + "/{srid}/flag", self.get_message_flags, True),
-            ("POST", m + "/{srid}/flag", self.add_flag, True),
-            ("DELETE", m + "/{srid}/flag", self.remove_flag, True),
-            ("GET", f"{API}/chats/flags", self.list_flags, True),
-            ("POST", f"{API}/chats/folders", self.create_folder, True),
-            ("GET", f"{API}/chats/folders", self.list_folders, True),
-            ("GET", f"{API}/chats/folders/{{fid}}", self.get_folder, True),
-            ("PATCH", f"{API}/chats/folders/{{fid}}", self.update_folder, True),
-            ("DELETE", f"{API}/chats/folders/{{fid}}", self.delete_folder, True),
+            ("POST", f"{API_PREFIX}/login/oauth/token", self._issue_token, False),
+            ("POST", f"{API_PREFIX}/login/refresh", self._refresh_sso, False),
+            ("GET", f"{API_PREFIX}/login", self._login, False),
+            ("POST", s, self._create_session, True),
+            ("GET", s, self._list_sessions, True),
+            ("GET", s + "/source/{source_id:path}", self._get_session_by_source, True),
+            ("GET", s + "/{sid}", self._get_session, True),
+            ("PATCH", s + "/{sid}", self._update_session, True),
+            ("DELETE", s + "/{sid}", self._delete_session, True),
+            ("POST", m, self._create_message, True),
+            ("GET", m, self._list_messages, True),
+            ("GET", m + "/{srid}", self._get_message, True),
+            ("PATCH", m + "/{srid}", self._update_message, True),
+            ("DELETE", m + "/{srid}", self._delete_message, True),
+            ("GET", m + "/{srid}/flag", self._get_message_flags, True),
+            ("POST", m + "/{srid}/flag", self._add_flag, True),
+            ("DELETE", m + "/{srid}/flag", self._remove_flag, True),
+            ("GET", f"{API_PREFIX}/chats/flags", self._list_flags, True),
+            ("POST", f, self._create_folder, True),
+            ("GET", f, self._list_folders, True),
+            ("GET", f + "/{fid}", self._get_folder, True),
+            ("PATCH", f + "/{fid}", self._update_folder, True),
+            ("DELETE", f + "/{fid}", self._delete_folder, True),
+            ("GET", f"{ADMIN_PREFIX}/health", self._admin_health, False),
+            ("GET", f"{ADMIN_PREFIX}/faults", self._admin_list_faults, True),
+            ("POST", f"{ADMIN_PREFIX}/faults", self._admin_plan_fault, True),
+            ("DELETE", f"{ADMIN_PREFIX}/faults", self._admin_clear_faults, True),
+            ("POST", f"{ADMIN_PREFIX}/reset", self._admin_reset, True),
         ]
         return [
-            Route(path, self._wrap(handler, authenticated), methods=[method])
+            Route(path, self._guard(handler) if authenticated else handler, methods=[method])
             for method, path, handler, authenticated in table
         ]
 
-    def _wrap(self, handler: Handler, authenticated: bool) -> Handler:
+    def _guard(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
-            request_id = uuid.uuid4().hex
-            delay, fault = self.faults.take(request.method, request.url.path)
-            if delay:
-                await asyncio.sleep(delay)
-            if fault is not None:
-                response: Response = JSONResponse(
-                    fault.body, status_code=fault.status or 500, headers=fault.headers
-                )
-            else:
-                try:
-                    if authenticated:
-                        self._authenticate(request)
-                    response = await handler(request)
-                except ApiError as exc:
-                    response = JSONResponse({"message": exc.message}, status_code=exc.status)
-            response.headers["x-request-id"] = request_id
-            return response
+            request.state.user = self._authenticate(request)
+            return await handler(request)
 
         return endpoint
 
-    def _authenticate(self, request: Request) -> None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+    def _authenticate(self, request: Request) -> str:
+        """Return the user a request's bearer token stands for, or raise a 401."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "missing bearer token")
-        if token == self.token:
-            return
+            raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)")
+        if _same(token, self.token):
+            return self.user
         issued = self.store.get("token", token)
-        if issued is None or issued["expires_at"] < datetime.now(timezone.utc).timestamp():
-            raise ApiError(401, "invalid or expired token")
+        if issued is None:
+            raise ApiError(401, "invalid token")
+        if float(issued["expiresAt"]) <= time.time():
+            raise ApiError(401, "token expired")
+        return str(issued["user"])
+
+    # ---- request helpers -------------------------------------------------------
 
     @staticmethod
     async def _json(request: Request) -> Any:
+        raw = await request.body()
+        if not raw.strip():
+            raise ApiError(400, "a JSON body is required")
         try:
-            return json.loads(await request.body())
+            return json.loads(raw)
         except ValueError as exc:
-            raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+            raise ApiError(400, f"the body is not valid JSON: {exc}") from None
 
     @staticmethod
-    def _require(body: Any, *fields: str) -> Doc:
-        if not isinstance(body, dict):
-            raise ApiError(400, "body must be a JSON object")
-        missing = [f for f in fields if not isinstance(body.get(f), str) or not body[f]]
-        if missing:
-            raise ApiError(400, f"missing or invalid field(s): {', '.join(missing)}")
-        return body
+    def _query(request: Request, name: str, *, required: bool = False) -> str | None:
+        value = request.query_params.get(name)
+        if value is None and required:
+            raise _invalid(name, "is a required query parameter")
+        if value is not None and not value:
+            raise _invalid(name, "must not be empty")
+        return value
 
-    def _page(self, request: Request, items: list[Doc]) -> Response:
-        raw = request.query_params.get("startKey", "0")
-        if not raw.isdigit():
-            raise ApiError(400, "startKey is not a key this server issued")
-        start = int(raw)
-        body: Doc = {"Items": items[start : start + self.page_size]}
-        if start + self.page_size < len(items):
-            body["lastKey"] = str(start + self.page_size)
+    @staticmethod
+    def _user(request: Request) -> str:
+        return str(request.state.user)
+
+    def _page(self, request: Request, entries: list[Entry]) -> Response:
+        """Answer one page of a listing: ``{"Items": [...], "lastKey": ...}``.
+
+        Keys are the store's positions: the next page holds what comes after
+        the last item of this one, so deleting items between page requests
+        neither skips nor repeats any.
+        """
+        start = request.query_params.get("startKey")
+        if start is not None:
+            if not (start.isascii() and start.isdigit()):
+                raise _invalid("startKey", "is not a key this server issued")
+            entries = [entry for entry in entries if entry.key > int(start)]
+        page = entries[: self.page_size]
+        body: Doc = {"Items": [entry.body for entry in page]}
+        if len(entries) > len(page):
+            body["lastKey"] = str(page[-1].key)
         return JSONResponse(body)
 
     @staticmethod
-    def _name_filter(request: Request, docs: list[Doc]) -> list[Doc]:
+    def _filter_by_name(request: Request, entries: list[Entry]) -> list[Entry]:
+        exact = request.query_params.get("exactMatch", "false").lower()
+        if exact not in ("true", "false"):
+            raise _invalid("exactMatch", "must be true or false")
         names = request.query_params.getlist("name")
         if not names:
-            return docs
-        if request.query_params.get("exactMatch") == "true":
-            return [d for d in docs if d.get("name") in names]
-        lowered = [n.lower() for n in names]
-        return [d for d in docs if any(n in str(d.get("name", "")).lower() for n in lowered)]
+            return entries
+        if exact == "true":
+            return [e for e in entries if e.body.get("name") in names]
+        wanted = [n.casefold() for n in names]
+        return [
+            e for e in entries if any(w in str(e.body.get("name", "")).casefold() for w in wanted)
+        ]
 
     @staticmethod
-    def _operations(body: Any, allowed: set[str]) -> list[tuple[str, Any]]:
+    def _filter_by_author(request: Request, entries: list[Entry]) -> list[Entry]:
+        for param in ("createdBy", "updatedBy"):
+            value = request.query_params.get(param)
+            if value is not None:
+                entries = [e for e in entries if e.body.get(param) == value]
+        return entries
+
+    @staticmethod
+    def _operations(body: Any, allowed: Collection[str]) -> list[tuple[str, Any]]:
+        """Read a data-operations PATCH body: ``{"data": [{"operation": "update", ...}]}``."""
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list) or not data:
-            raise ApiError(400, 'body must be {"data": [{"operation", "attribute", "newValue"}]}')
+            raise ApiError(
+                400,
+                'the body must be {"data": [{"operation": "update", '
+                '"attribute": ..., "newValue": ...}]}',
+            )
         changes = []
-        for op in data:
+        for index, op in enumerate(data):
             if not isinstance(op, dict) or op.get("operation") != "update":
-                raise ApiError(400, "only the 'update' operation is supported")
-            if op.get("attribute") not in allowed:
-                raise ApiError(400, f"attribute {op.get('attribute')!r} cannot be updated")
-            changes.append((op["attribute"], op.get("newValue")))
+                raise _invalid(f"data[{index}].operation", "must be 'update'")
+            attribute = op.get("attribute")
+            if attribute not in allowed:
+                raise _invalid(f"data[{index}].attribute", f"must be one of {sorted(allowed)}")
+            if "newValue" not in op:
+                raise _invalid(f"data[{index}].newValue", "is required")
+            changes.append((str(attribute), op["newValue"]))
         return changes
 
-    # ---- authentication -------------------------------------------------
+    # ---- authentication ----------------------------------------------------------
 
-    def _issue(self, lifetime: float) -> str:
+    def _issue(self, user: str) -> str:
         token = f"jwt-{secrets.token_urlsafe(24)}"
-        expires = datetime.now(timezone.utc).timestamp() + lifetime
-        self.store.put("token", token, {"expires_at": expires})
+        self.store.put(
+            "token", token, {"user": user, "expiresAt": time.time() + self.token_lifetime}
+        )
         return token
 
-    async def issue_token(self, request: Request) -> Response:
-        """``POST /login/oauth/token``: client credentials, form-encoded."""
+    async def _issue_token(self, request: Request) -> Response:
+        """``POST /login/oauth/token``: OAuth2 client credentials, form-encoded."""
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            raise ApiError(400, "the token request must be form-encoded")
         form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
         if form.get("grant_type") != "client_credentials":
-            raise ApiError(400, "grant_type must be client_credentials")
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if not client_id or self.client_credentials.get(str(client_id)) != secret:
+            raise _invalid("grant_type", "must be client_credentials")
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        expected = self.client_credentials.get(client_id)
+        if not client_id or expected is None or not _same(expected, secret):
             raise ApiError(401, "invalid client credentials")
         return JSONResponse(
-            {"access_token": self._issue(3600), "expires_in": 3600, "token_type": "Bearer"}
+            {
+                "access_token": self._issue(client_id),
+                "expires_in": int(self.token_lifetime),
+                "token_type": "Bearer",
+            }
         )
 
-    async def refresh_sso(self, request: Request) -> Response:
-        """``POST /login/refresh``: an SSO refresh token for one JWT per tenant."""
-        body = await self._json(request)
-        refresh = body.get("refreshtoken") if isinstance(body, dict) else None
-        tenant = self.refresh_tokens.get(str(refresh))
-        if tenant is None:
+    def _known_email(self, request: Request) -> str:
+        email = self._query(request, "email", required=True) or ""
+        if "@" not in email:
+            raise _invalid("email", "is not an e-mail address")
+        if self._sso_emails is not None and email.lower() not in self._sso_emails:
+            raise ApiError(404, "this e-mail has no access to Albert")
+        return email
+
+    async def _login(self, request: Request) -> Response:
+        """``GET /login``: the SSO e-mail check, and the browser login of the SDK.
+
+        ``?email=`` answers 302 for a known user, 404 for an unknown one.
+        ``?source=sdk&email=...&port=N`` logs the user in at once and redirects
+        the browser to ``http://localhost:N/?token=<refresh token>``.
+        """
+        email = self._known_email(request)
+        if request.query_params.get("source") != "sdk":
+            query = urlencode({"email": email})
+            return RedirectResponse(f"{API_PREFIX}/login/sso?{query}", status_code=302)
+        port = self._query(request, "port", required=True) or ""
+        if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+            raise _invalid("port", "must be a port number")
+        refresh = self.issue_refresh_token(email)
+        return RedirectResponse(
+            f"http://localhost:{int(port)}/?{urlencode({'token': refresh})}", status_code=302
+        )
+
+    async def _refresh_sso(self, request: Request) -> Response:
+        """``POST /login/refresh``: trade an SSO refresh token for one JWT per tenant.
+
+        The refresh token is rotated: the answer carries the next one, and the
+        one sent stops working.
+        """
+        body = _object(await self._json(request))
+        refresh = body.get("refreshtoken")
+        holder = self.store.get("refresh", refresh) if isinstance(refresh, str) else None
+        if holder is None or not isinstance(refresh, str):
             raise ApiError(401, "invalid refresh token")
+        self.store.delete("refresh", refresh)
+        email = str(holder["email"])
+        following = self.issue_refresh_token(email)
         return JSONResponse(
-            [{"tenantId": tenant, "jwt": self._issue(3600), "exp": 3600, "refreshToken": refresh}]
+            [
+                {
+                    "tenantId": tenant,
+                    "jwt": self._issue(email),
+                    "exp": int(self.token_lifetime),
+                    "refreshToken": following,
+                }
+                for tenant in self.tenants
+            ]
         )
 
-    async def check_email(self, request: Request) -> Response:
-        """``GET /login?email=``: 302 for a known user (every e-mail here)."""
-        if not request.query_params.get("email"):
-            raise ApiError(400, "email is required")
-        return Response(status_code=302, headers={"location": "/sso"})
-
-    # ---- sessions -------------------------------------------------------
+    # ---- sessions --------------------------------------------------------------------
 
     def _session(self, sid: str) -> Doc:
         session = self.store.get("session", sid)
@@ -253,58 +598,62 @@ class EmulatorApp:
             raise ApiError(404, f"chat session {sid!r} not found")
         return session
 
-    async def create_session(self, request: Request) -> Response:
-        """``POST /chats/sessions``."""
-        body = self._require(await self._json(request), "name", "sourceSessionId")
-        session = {
-            **body,
-            "id": self.store.new_id("ses"),
-            "createdBy": self.user,
-            "updatedBy": self.user,
-            "createdAt": _now(),
+    def _existing_folder(self, fid: str | None, field: str) -> str | None:
+        if fid is not None and self.store.get("folder", fid) is None:
+            raise _invalid(field, f"names no folder ({fid!r})")
+        return fid
+
+    async def _create_session(self, request: Request) -> Response:
+        """``POST /chats/sessions``: a new session with a server-assigned id."""
+        body = _object(await self._json(request))
+        now, user = _now(), self._user(request)
+        session: Doc = {
+            "id": _new_id("ses"),
+            "name": _text(body, "name"),
+            "sourceSessionId": _text(body, "sourceSessionId"),
+            "parentId": self._existing_folder(_optional_text(body, "parentId"), "parentId"),
+            "createdBy": user,
+            "updatedBy": user,
+            "createdAt": now,
+            "updatedAt": now,
         }
-        session.setdefault("parentId", None)
         self.store.put("session", session["id"], session)
         return JSONResponse(session, status_code=201)
 
-    async def list_sessions(self, request: Request) -> Response:
-        """``GET /chats/sessions`` with name/createdBy/updatedBy filters."""
-        docs = self._name_filter(request, self.store.all("session"))
-        for param in ("createdBy", "updatedBy"):
-            value = request.query_params.get(param)
-            if value is not None:
-                docs = [d for d in docs if d.get(param) == value]
-        return self._page(request, docs)
+    async def _list_sessions(self, request: Request) -> Response:
+        """``GET /chats/sessions``: by ``name``/``exactMatch``/``createdBy``/``updatedBy``."""
+        entries = self._filter_by_name(request, self.store.scan("session"))
+        return self._page(request, self._filter_by_author(request, entries))
 
-    async def get_session(self, request: Request) -> Response:
+    async def _get_session(self, request: Request) -> Response:
         """``GET /chats/sessions/{id}``."""
         return JSONResponse(self._session(request.path_params["sid"]))
 
-    async def get_session_by_source(self, request: Request) -> Response:
-        """``GET /chats/sessions/source/{sourceSessionId}``."""
+    async def _get_session_by_source(self, request: Request) -> Response:
+        """``GET /chats/sessions/source/{sourceSessionId}``: the oldest session with that source."""
         source = request.path_params["source_id"]
         for session in self.store.all("session"):
             if session.get("sourceSessionId") == source:
                 return JSONResponse(session)
-        raise ApiError(404, f"no chat session with sourceSessionId {source!r}")
+        raise ApiError(404, f"no chat session has sourceSessionId {source!r}")
 
-    async def update_session(self, request: Request) -> Response:
-        """``PATCH /chats/sessions/{id}``: data operations on name and parentId."""
+    async def _update_session(self, request: Request) -> Response:
+        """``PATCH /chats/sessions/{id}``: data operations on ``name`` and ``parentId``."""
         session = self._session(request.path_params["sid"])
-        for attribute, value in self._operations(await self._json(request), {"name", "parentId"}):
-            if (
-                attribute == "parentId"
-                and value is not None
-                and not self.store.get("folder", value)
-            ):
-                raise ApiError(400, f"folder {value!r} does not exist")
-            session[attribute] = value
-        session["updatedBy"] = self.user
+        for attribute, value in self._operations(await self._json(request), ("name", "parentId")):
+            probe = {attribute: value}
+            if attribute == "name":
+                session["name"] = _text(probe, "name")
+            else:
+                session["parentId"] = self._existing_folder(
+                    _optional_text(probe, "parentId"), "parentId"
+                )
+        session["updatedBy"], session["updatedAt"] = self._user(request), _now()
         self.store.put("session", session["id"], session)
         return Response(status_code=204)
 
-    async def delete_session(self, request: Request) -> Response:
-        """``DELETE /chats/sessions/{id}``: the session and its messages."""
+    async def _delete_session(self, request: Request) -> Response:
+        """``DELETE /chats/sessions/{id}``: the session, its messages and their flags."""
         sid = request.path_params["sid"]
         if not self.store.delete("session", sid):
             raise ApiError(404, f"chat session {sid!r} not found")
@@ -312,88 +661,130 @@ class EmulatorApp:
         self.store.delete_children("flag", sid)
         return Response(status_code=204)
 
-    # ---- messages -------------------------------------------------------
+    # ---- messages ----------------------------------------------------------------
 
-    def _message(self, request: Request) -> Doc:
+    def _messages(self, request: Request, *, sequence_required: bool) -> list[Doc]:
+        """Return the messages a request addresses (session, sourceRequestId, sequence, type)."""
         sid = request.path_params["sid"]
         self._session(sid)
         srid = request.path_params["srid"]
-        sequence = request.query_params.get("sequence")
-        component = request.query_params.get("componentType")
-        for message in self.store.all("message", parent=sid):
-            if message["sourceRequestId"] != srid:
-                continue
-            if sequence is not None and message["sequence"] != sequence:
-                continue
-            if component is not None and message["componentType"] != component:
-                continue
-            return message
-        raise ApiError(404, f"message {srid!r} (sequence {sequence}) not found in {sid!r}")
+        sequence = self._query(request, "sequence", required=sequence_required)
+        component = self._query(request, "componentType")
+        if component is not None:
+            _choice(component, "componentType", _values(ChatComponentType))
+        found = [
+            message
+            for message in self.store.all("message", parent=sid)
+            if message["sourceRequestId"] == srid
+            and (sequence is None or message["sequence"] == sequence)
+            and (component is None or message["componentType"] == component)
+        ]
+        if not found:
+            where = f"sequence {sequence!r}" if sequence is not None else "any sequence"
+            raise ApiError(404, f"no message {srid!r} at {where} in chat session {sid!r}")
+        return found
 
-    async def create_message(self, request: Request) -> Response:
-        """``POST .../messages``: sequenced per session; the response omits Content."""
+    def _put_message(self, message: Doc) -> None:
+        sid = message["parentId"]
+        self.store.put("message", f"{sid}/{message['id']}", message, parent=sid)
+
+    async def _create_message(self, request: Request) -> Response:
+        """``POST .../messages``: the next sequence of the session; the answer omits ``Content``."""
         sid = request.path_params["sid"]
         session = self._session(sid)
-        body = self._require(
-            await self._json(request), "sourceRequestId", "componentType", "userType", "role"
-        )
+        body = _object(await self._json(request))
         if "Content" not in body:
-            raise ApiError(400, "missing field: Content")
-        if body["componentType"] not in {c.value for c in ChatComponentType}:
-            raise ApiError(400, f"unknown componentType {body['componentType']!r}")
-        sequence = f"{self.store.next_count(f'sequence:{sid}'):03d}"
-        message = {**body, "id": self.store.new_id("msg"), "parentId": sid, "sequence": sequence}
-        message["createdAt"] = _now()
-        self.store.put("message", f"{sid}/{message['id']}", message, parent=sid)
-        session["lastMessageAt"] = message["createdAt"]
+            raise _invalid("Content", "is required")
+        message: Doc = {
+            "sourceRequestId": _text(body, "sourceRequestId"),
+            "componentType": _choice(
+                body.get("componentType"), "componentType", _values(ChatComponentType)
+            ),
+            "userType": _choice(body.get("userType"), "userType", _values(ChatUserType)),
+            "role": _choice(body.get("role"), "role", _values(ChatRole)),
+            "Content": _content(body["Content"]),
+        }
+        for field, types in _MESSAGE_OPTIONAL.items():
+            if body.get(field) is None:
+                continue
+            value = body[field]
+            if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+                raise _invalid(field, f"must be of type {types[0].__name__}")
+            message[field] = value
+        now = _now()
+        message.update(
+            id=_new_id("msg"),
+            parentId=sid,
+            sequence=f"{self.store.next_value(f'sequence:{sid}'):03d}",
+            createdBy=self._user(request),
+            createdAt=now,
+            updatedAt=now,
+        )
+        self._put_message(message)
+        session["lastMessageAt"] = now
         self.store.put("session", sid, session)
-        created = {k: v for k, v in message.items() if k != "Content"}  # the real server's quirk
+        created = {key: value for key, value in message.items() if key != "Content"}
         return JSONResponse(created, status_code=201)
 
-    async def list_messages(self, request: Request) -> Response:
-        """``GET .../messages``: oldest first."""
+    async def _list_messages(self, request: Request) -> Response:
+        """``GET .../messages``: one page of the session's messages, oldest first."""
         sid = request.path_params["sid"]
         self._session(sid)
-        return self._page(request, self.store.all("message", parent=sid))
+        return self._page(request, self.store.scan("message", parent=sid))
 
-    async def get_message(self, request: Request) -> Response:
-        """``GET .../messages/{sourceRequestId}?sequence=``."""
-        if "sequence" not in request.query_params:
-            raise ApiError(400, "sequence is required")
-        return JSONResponse(self._message(request))
+    async def _get_message(self, request: Request) -> Response:
+        """``GET .../messages/{sourceRequestId}?sequence=[&componentType=]``."""
+        return JSONResponse(self._messages(request, sequence_required=True)[0])
 
-    async def update_message(self, request: Request) -> Response:
-        """``PATCH .../messages/{sourceRequestId}?sequence=``: data operations on Content."""
-        if "sequence" not in request.query_params:
-            raise ApiError(400, "sequence is required")
-        message = self._message(request)
-        for _, value in self._operations(await self._json(request), {"Content"}):
-            if not isinstance(value, (str, dict)):
-                raise ApiError(400, "Content must be a string or an object")
-            message["Content"] = value
-        self.store.put(
-            "message", f"{message['parentId']}/{message['id']}", message, parent=message["parentId"]
-        )
+    async def _update_message(self, request: Request) -> Response:
+        """``PATCH .../messages/{sourceRequestId}?sequence=``: data operations on ``Content``."""
+        message = self._messages(request, sequence_required=True)[0]
+        for _, value in self._operations(await self._json(request), ("Content",)):
+            message["Content"] = _content(value)
+        message["updatedAt"] = _now()
+        self._put_message(message)
         return Response(status_code=204)
 
-    async def delete_message(self, request: Request) -> Response:
-        """``DELETE .../messages/{sourceRequestId}?sequence=``."""
-        if "sequence" not in request.query_params:
-            raise ApiError(400, "sequence is required")
-        message = self._message(request)
-        self.store.delete("message", f"{message['parentId']}/{message['id']}")
+    async def _delete_message(self, request: Request) -> Response:
+        """``DELETE .../messages/{sourceRequestId}?sequence=``: the message and its flags."""
+        message = self._messages(request, sequence_required=True)[0]
+        sid = message["parentId"]
+        self.store.delete("message", f"{sid}/{message['id']}")
+        for kind in _values(ChatFlagType):
+            self.store.delete("flag", f"{message['id']}/{kind}")
         return Response(status_code=204)
 
-    # ---- flags ----------------------------------------------------------
+    # ---- flags ---------------------------------------------------------------------------
 
     def _flag_type(self, request: Request) -> str:
-        kind = request.query_params.get("type")
-        if kind not in {t.value for t in ChatFlagType}:
-            raise ApiError(400, f"type must be one of {[t.value for t in ChatFlagType]}")
-        return kind
+        kind = self._query(request, "type", required=True)
+        return _choice(kind, "type", _values(ChatFlagType))
 
-    def _flag_doc(self, message: Doc, kind: str) -> Doc:
-        return {
+    async def _get_message_flags(self, request: Request) -> Response:
+        """``GET .../messages/{sourceRequestId}/flag[?sequence=]``: the flags set on a message."""
+        messages = self._messages(request, sequence_required=False)
+        ids = {message["id"] for message in messages}
+        sid = messages[0]["parentId"]
+        kinds: list[str] = []
+        for flag in self.store.all("flag", parent=sid):
+            if flag["id"] in ids and flag["type"] not in kinds:
+                kinds.append(flag["type"])
+        return JSONResponse(
+            {
+                "sourceRequestId": messages[0]["sourceRequestId"],
+                "total": len(kinds),
+                "flags": kinds,
+            }
+        )
+
+    async def _add_flag(self, request: Request) -> Response:
+        """``POST .../messages/{sourceRequestId}/flag?sequence=&type=[&componentType=]``.
+
+        Setting a flag that is set leaves it set (the call is idempotent).
+        """
+        kind = self._flag_type(request)
+        message = self._messages(request, sequence_required=True)[0]
+        flag = {
             "sourceRequestId": message["sourceRequestId"],
             "id": message["id"],
             "parentId": message["parentId"],
@@ -402,43 +793,24 @@ class EmulatorApp:
             "sequence": message["sequence"],
             kind: True,
         }
-
-    async def get_message_flags(self, request: Request) -> Response:
-        """``GET .../messages/{sourceRequestId}/flag``."""
-        message = self._message(request)
-        kinds = [
-            f["type"]
-            for f in self.store.all("flag", parent=message["parentId"])
-            if f["id"] == message["id"]
-        ]
-        return JSONResponse(
-            {"sourceRequestId": message["sourceRequestId"], "total": len(kinds), "flags": kinds}
-        )
-
-    async def add_flag(self, request: Request) -> Response:
-        """``POST .../messages/{sourceRequestId}/flag?sequence=&type=``: idempotent."""
-        kind = self._flag_type(request)
-        if "sequence" not in request.query_params:
-            raise ApiError(400, "sequence is required")
-        message = self._message(request)
-        flag = self._flag_doc(message, kind)
         self.store.put("flag", f"{message['id']}/{kind}", flag, parent=message["parentId"])
         return JSONResponse(flag, status_code=201)
 
-    async def remove_flag(self, request: Request) -> Response:
-        """``DELETE .../messages/{sourceRequestId}/flag?sequence=&type=``."""
+    async def _remove_flag(self, request: Request) -> Response:
+        """``DELETE .../messages/{sourceRequestId}/flag?sequence=&type=[&componentType=]``."""
         kind = self._flag_type(request)
-        message = self._message(request)
+        message = self._messages(request, sequence_required=True)[0]
         if not self.store.delete("flag", f"{message['id']}/{kind}"):
-            raise ApiError(404, f"message has no {kind!r} flag")
+            raise ApiError(404, f"message {message['sourceRequestId']!r} has no {kind!r} flag")
         return Response(status_code=204)
 
-    async def list_flags(self, request: Request) -> Response:
-        """``GET /chats/flags?type=``."""
+    async def _list_flags(self, request: Request) -> Response:
+        """``GET /chats/flags?type=``: one page of the flags of a type, oldest first."""
         kind = self._flag_type(request)
-        return self._page(request, [f for f in self.store.all("flag") if f["type"] == kind])
+        entries = [entry for entry in self.store.scan("flag") if entry.body["type"] == kind]
+        return self._page(request, entries)
 
-    # ---- folders --------------------------------------------------------
+    # ---- folders --------------------------------------------------------------------------
 
     def _folder(self, fid: str) -> Doc:
         folder = self.store.get("folder", fid)
@@ -446,44 +818,112 @@ class EmulatorApp:
             raise ApiError(404, f"chat folder {fid!r} not found")
         return folder
 
-    async def create_folder(self, request: Request) -> Response:
-        """``POST /chats/folders``."""
-        body = self._require(await self._json(request), "name")
-        folder = {**body, "id": self.store.new_id("fld"), "createdBy": self.user}
-        folder.setdefault("type", "root" if not body.get("parentId") else "child")
-        folder.setdefault("parentId", None)
-        folder.setdefault("sequence", [])
+    async def _create_folder(self, request: Request) -> Response:
+        """``POST /chats/folders``: ``name``, optional ``type`` and ``parentId``.
+
+        The type defaults to ``child`` under a parent and ``root`` otherwise.
+        """
+        body = _object(await self._json(request))
+        name = _text(body, "name")
+        parent = self._existing_folder(_optional_text(body, "parentId"), "parentId")
+        kind = body.get("type")
+        if kind is None:
+            kind = ChatFolderType.CHILD.value if parent else ChatFolderType.ROOT.value
+        kind = _choice(kind, "type", _values(ChatFolderType))
+        if kind == ChatFolderType.ROOT.value and parent is not None:
+            raise _invalid("parentId", "must be null for a root folder")
+        now, user = _now(), self._user(request)
+        folder: Doc = {
+            "id": _new_id("fld"),
+            "name": name,
+            "type": kind,
+            "parentId": parent,
+            "sequence": [],
+            "createdBy": user,
+            "updatedBy": user,
+            "createdAt": now,
+            "updatedAt": now,
+        }
         self.store.put("folder", folder["id"], folder)
         return JSONResponse(folder, status_code=201)
 
-    async def list_folders(self, request: Request) -> Response:
-        """``GET /chats/folders`` with name filters."""
-        return self._page(request, self._name_filter(request, self.store.all("folder")))
+    async def _list_folders(self, request: Request) -> Response:
+        """``GET /chats/folders``: by ``name``/``exactMatch``/``createdBy``/``updatedBy``."""
+        entries = self._filter_by_name(request, self.store.scan("folder"))
+        return self._page(request, self._filter_by_author(request, entries))
 
-    async def get_folder(self, request: Request) -> Response:
+    async def _get_folder(self, request: Request) -> Response:
         """``GET /chats/folders/{id}``."""
         return JSONResponse(self._folder(request.path_params["fid"]))
 
-    async def update_folder(self, request: Request) -> Response:
-        """``PATCH /chats/folders/{id}``: data operations on name and sequence."""
+    async def _update_folder(self, request: Request) -> Response:
+        """``PATCH /chats/folders/{id}``: data operations on ``name`` and ``sequence``.
+
+        ``sequence`` is the list of the folder's children ids in order.
+        """
         folder = self._folder(request.path_params["fid"])
-        for attribute, value in self._operations(await self._json(request), {"name", "sequence"}):
-            if attribute == "sequence" and not (
-                isinstance(value, list) and all(isinstance(v, str) for v in value)
-            ):
-                raise ApiError(400, "sequence must be a list of ids")
-            folder[attribute] = value
+        for attribute, value in self._operations(await self._json(request), ("name", "sequence")):
+            if attribute == "name":
+                folder["name"] = _text({"name": value}, "name")
+            elif isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+                folder["sequence"] = value
+            else:
+                raise _invalid("sequence", "must be a list of ids")
+        folder["updatedBy"], folder["updatedAt"] = self._user(request), _now()
         self.store.put("folder", folder["id"], folder)
         return Response(status_code=204)
 
-    async def delete_folder(self, request: Request) -> Response:
-        """``DELETE /chats/folders/{id}``."""
+    async def _delete_folder(self, request: Request) -> Response:
+        """``DELETE /chats/folders/{id}``: its sessions and sub-folders lose their parent."""
         fid = request.path_params["fid"]
         if not self.store.delete("folder", fid):
             raise ApiError(404, f"chat folder {fid!r} not found")
+        for kind in ("session", "folder"):
+            for entry in self.store.scan(kind):
+                if entry.body.get("parentId") == fid:
+                    self.store.put(kind, entry.id, {**entry.body, "parentId": None})
+        return Response(status_code=204)
+
+    # ---- the emulator's own routes ----------------------------------------------------------
+
+    async def _admin_health(self, request: Request) -> Response:
+        """``GET /_emulator/health``: 200 once the emulator serves (no token needed)."""
+        return JSONResponse({"status": "ok", "pageSize": self.page_size})
+
+    async def _admin_list_faults(self, request: Request) -> Response:
+        """``GET /_emulator/faults``: the faults still planned."""
+        return JSONResponse({"Items": [fault.describe() for fault in self.faults.planned]})
+
+    async def _admin_plan_fault(self, request: Request) -> Response:
+        """``POST /_emulator/faults``: plan a fault (see `FaultInjector.plan`)."""
+        try:
+            fault = self.faults.plan(_object(await self._json(request)))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return JSONResponse(fault.describe(), status_code=201)
+
+    async def _admin_clear_faults(self, request: Request) -> Response:
+        """``DELETE /_emulator/faults``: forget every planned fault."""
+        self.faults.clear()
+        return Response(status_code=204)
+
+    async def _admin_reset(self, request: Request) -> Response:
+        """``POST /_emulator/reset``: delete all data (see `reset`)."""
+        self.reset()
         return Response(status_code=204)
 
 
 def create_app(**options: Any) -> EmulatorApp:
-    """Return a new emulator; the options are those of `EmulatorApp`."""
+    """Return a new emulator.
+
+    Parameters
+    ----------
+    **options : Any
+        The options of `EmulatorApp` (``db_path``, ``token``, ``page_size``, ...).
+
+    Returns
+    -------
+    EmulatorApp
+        The emulator, an ASGI app.
+    """
     return EmulatorApp(**options)

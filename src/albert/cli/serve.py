@@ -1,0 +1,196 @@
+"""``albert-chat serve``: run the local Albert emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import TextIO
+
+__all__ = ["DEFAULT_PORT", "add_parser", "base_url_for", "positive_int", "run"]
+
+#: The port ``serve`` listens on, and ``export --local`` talks to, by default.
+DEFAULT_PORT = 8765
+
+
+def positive_int(text: str) -> int:
+    """Parse a command-line integer that must be at least 1.
+
+    Parameters
+    ----------
+    text : str
+        The argument.
+
+    Returns
+    -------
+    int
+        Its value.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If it is not an integer of 1 or more.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, got {value}")
+    return value
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``serve`` command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The subparsers of the ``albert-chat`` parser.
+    """
+    parser = commands.add_parser(
+        "serve",
+        help="serve the local Albert emulator",
+        description="Serve an emulator of the Albert chat API and print how to connect to it.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on; 0 picks a free one (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", help="SQLite file that keeps the data across restarts"
+    )
+    parser.add_argument(
+        "--token",
+        help="bearer token to accept (default: the one --db remembers, else a random one)",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=positive_int,
+        default=50,
+        metavar="N",
+        help="items per page of every listing (default 50)",
+    )
+    parser.set_defaults(run=run)
+
+
+def base_url_for(host: str, port: int) -> str:
+    """Return the URL a client uses to reach a server listening on ``host:port``.
+
+    Parameters
+    ----------
+    host : str
+        The listening address; a wildcard (``0.0.0.0``, ``::``) is reached on
+        the loopback address.
+    port : int
+        The port.
+
+    Returns
+    -------
+    str
+        For example ``http://127.0.0.1:8765``.
+    """
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into a KeyboardInterrupt for the time of the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Serve the emulator until interrupted (Ctrl+C or SIGTERM).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``host``, ``port``, ``db``, ``token`` and ``page_size``.
+    out : TextIO | None, optional
+        Where to print how to connect (default: standard output).
+
+    Returns
+    -------
+    int
+        0 once stopped.
+    """
+    import uvicorn
+
+    from albert.testing.app import EmulatorApp
+    from albert.testing.server import bind_socket
+
+    out = out or sys.stdout
+    sock = bind_socket(args.host, args.port)
+    try:
+        app = EmulatorApp(db_path=args.db, token=args.token, page_size=args.page_size)
+        try:
+            base_url = base_url_for(args.host, int(sock.getsockname()[1]))
+            kept = f"in {args.db}" if args.db else "in memory (--db PATH keeps it)"
+            print(f"Albert emulator serving on {base_url}", file=out)
+            print("Point the SDK (or albert-chat export) at it with:", file=out)
+            print(f"  export ALBERT_BASE_URL={base_url}", file=out)
+            print(f"  export ALBERT_TOKEN={app.token}", file=out)
+            print(f"Data is kept {kept}; press Ctrl+C to stop.", file=out, flush=True)
+            if not _is_loopback(args.host):
+                print(
+                    f"warning: listening on {args.host} makes the emulator reachable "
+                    "from other machines",
+                    file=sys.stderr,
+                )
+            config = uvicorn.Config(
+                app, log_level="warning", access_log=False, lifespan="off", ws="none"
+            )
+            # uvicorn shuts down gracefully on Ctrl+C and SIGTERM, then raises the signal
+            # again: end up here either way, so the store is closed and the file complete.
+            with _sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
+                uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            app.close()
+    finally:
+        sock.close()
+    print("Albert emulator stopped.", file=out, flush=True)
+    return 0

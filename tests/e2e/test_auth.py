@@ -1,0 +1,94 @@
+"""Authentication end to end: static tokens, client credentials, and the SSO browser login."""
+
+from __future__ import annotations
+
+import threading
+import webbrowser
+
+import httpx
+import pytest
+
+from albert import Albert, AsyncAlbert
+from albert.exceptions import AlbertAuthError, UnauthorizedError
+from albert.resources.chats import ChatSession
+from albert.testing import LocalAlbert
+
+
+def test_a_wrong_static_token_is_a_401(server: LocalAlbert) -> None:
+    with (
+        Albert(base_url=server.base_url, token="wrong") as client,
+        pytest.raises(UnauthorizedError) as raised,
+    ):
+        list(client.chat_sessions.get_all())
+    assert "wrong" not in str(raised.value)
+
+
+def test_client_credentials(server: LocalAlbert) -> None:
+    with Albert.from_client_credentials(
+        base_url=server.base_url, client_id="albert-local", client_secret="albert-local-secret"
+    ) as client:
+        session = client.chat_sessions.create(session=ChatSession(name="cc", source_session_id="c"))
+    assert session.model_extra is not None
+    assert session.model_extra["createdBy"] == "albert-local"
+    with (
+        Albert.from_client_credentials(
+            base_url=server.base_url, client_id="albert-local", client_secret="nope"
+        ) as client,
+        pytest.raises(AlbertAuthError),
+    ):
+        list(client.chat_sessions.get_all())
+
+
+async def test_client_credentials_async(server: LocalAlbert) -> None:
+    async with AsyncAlbert.from_client_credentials(
+        base_url=server.base_url, client_id="albert-local", client_secret="albert-local-secret"
+    ) as client:
+        assert [s async for s in client.chat_sessions.get_all()] == []
+
+
+class Browser:
+    """Opens a login page by following its redirects, in a thread, like a browser would."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.landed: list[httpx.Response] = []
+
+    def open(self, url: str, *args: object, **kwargs: object) -> bool:
+        def visit() -> None:
+            self.landed.append(httpx.get(url, follow_redirects=True, timeout=10))
+
+        thread = threading.Thread(target=visit)
+        thread.start()
+        self.threads.append(thread)
+        return True
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(10)
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Browser:
+    fake = Browser()
+    monkeypatch.setattr(webbrowser, "open", fake.open)
+    return fake
+
+
+def test_sso_browser_login(server: LocalAlbert, browser: Browser) -> None:
+    with Albert.from_sso(base_url=server.base_url, email="ada@example.com") as client:
+        session = client.chat_sessions.create(
+            session=ChatSession(name="sso", source_session_id="s")
+        )
+    browser.join()
+    assert session.model_extra is not None
+    assert session.model_extra["createdBy"] == "ada@example.com"
+    [page] = browser.landed
+    assert page.status_code == 200
+    assert "Login successful" in page.text
+
+
+async def test_sso_browser_login_async(server: LocalAlbert, browser: Browser) -> None:
+    async with AsyncAlbert.from_sso(base_url=server.base_url, email="ada@example.com") as client:
+        assert [s async for s in client.chat_sessions.get_all()] == []
+    browser.join()
+    assert len(browser.landed) == 1

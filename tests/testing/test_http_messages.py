@@ -1,0 +1,167 @@
+"""Chat messages over HTTP: sequences, the create quirk, lookups, PATCH and DELETE."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.testing.helpers import new_message, new_session, update
+
+
+async def test_sequences_are_per_session_and_create_omits_content(
+    http: httpx.AsyncClient,
+) -> None:
+    a, b = (await new_session(http, "a"))["id"], (await new_session(http, "b"))["id"]
+    created = [await new_message(http, a, f"r{i}", f"m{i}") for i in range(3)]
+    assert [m["sequence"] for m in created] == ["000", "001", "002"]
+    assert all("Content" not in m for m in created)
+    assert all(m["parentId"] == a and m["id"].startswith("msg-") for m in created)
+    assert (await new_message(http, b))["sequence"] == "000"
+    got = await http.get(f"/chats/sessions/{a}/messages/r1", params={"sequence": "001"})
+    assert got.json()["Content"] == "m1"
+    session = (await http.get(f"/chats/sessions/{a}")).json()
+    assert session["lastMessageAt"] == created[-1]["createdAt"]
+
+
+async def test_sequences_are_not_reused_after_a_delete(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r0")
+    await new_message(http, sid, "r1")
+    await http.delete(f"/chats/sessions/{sid}/messages/r1", params={"sequence": "001"})
+    assert (await new_message(http, sid, "r2"))["sequence"] == "002"
+
+
+async def test_listing_is_oldest_first_and_paginated(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    for i in range(5):
+        await new_message(http, sid, f"r{i}", f"m{i}")
+    contents, key = [], None
+    while True:
+        params = {} if key is None else {"startKey": key}
+        page = (await http.get(f"/chats/sessions/{sid}/messages", params=params)).json()
+        contents.append([m["Content"] for m in page["Items"]])
+        key = page.get("lastKey")
+        if not key:
+            break
+    assert contents == [["m0", "m1"], ["m2", "m3"], ["m4"]]
+
+
+async def test_one_request_with_several_components(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "req", "thinking", componentType="reasoning_block")
+    await new_message(http, sid, "req", {"url": "x.png"}, componentType="image")
+    url = f"/chats/sessions/{sid}/messages/req"
+    image = await http.get(url, params={"sequence": "001", "componentType": "image"})
+    assert image.json()["Content"] == {"url": "x.png"}
+    wrong_type = await http.get(url, params={"sequence": "001", "componentType": "text"})
+    assert wrong_type.status_code == 404
+    bad_type = await http.get(url, params={"sequence": "001", "componentType": "video"})
+    assert bad_type.status_code == 400
+
+
+async def test_optional_fields_are_kept(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    fields = {
+        "componentId": "c1",
+        "parentRequestId": "p1",
+        "branchIndex": 2,
+        "spanId": "span",
+        "isVisible": False,
+        "displayFeedbackComponent": True,
+        "value": [{"k": 1}],
+    }
+    created = await new_message(http, sid, "r", **fields)
+    got = (await http.get(f"/chats/sessions/{sid}/messages/r?sequence=000")).json()
+    for key, value in fields.items():
+        assert created[key] == got[key] == value
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Content": None},
+        {"componentType": "video"},
+        {"userType": "robot"},
+        {"role": "system"},
+        {"sourceRequestId": ""},
+        {"Content": ["a", "list"]},
+        {"branchIndex": "2"},
+        {"isVisible": "yes"},
+        {"branchIndex": True},
+    ],
+)
+async def test_malformed_messages_are_400s(
+    http: httpx.AsyncClient, change: dict[str, object]
+) -> None:
+    sid = (await new_session(http))["id"]
+    body = {
+        "sourceRequestId": "r",
+        "componentType": "text",
+        "userType": "user",
+        "role": "user",
+        "Content": "x",
+        **change,
+    }
+    response = await http.post(f"/chats/sessions/{sid}/messages", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] in change
+    assert (await http.get(f"/chats/sessions/{sid}/messages")).json() == {"Items": []}
+
+
+async def test_a_message_without_content_is_a_400(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    body = {"sourceRequestId": "r", "componentType": "text", "userType": "user", "role": "user"}
+    response = await http.post(f"/chats/sessions/{sid}/messages", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "Content"
+
+
+async def test_update_content_with_a_string_or_an_object(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r", "before")
+    url = f"/chats/sessions/{sid}/messages/r"
+    for value in ("after", {"x": [1, 2]}):
+        patched = await http.patch(url, params={"sequence": "000"}, json=update("Content", value))
+        assert patched.status_code == 204
+        assert (await http.get(url, params={"sequence": "000"})).json()["Content"] == value
+    bad = await http.patch(url, params={"sequence": "000"}, json=update("Content", 42))
+    assert bad.status_code == 400
+    other = await http.patch(url, params={"sequence": "000"}, json=update("role", "assistant"))
+    assert other.status_code == 400
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_sequence_is_required(http: httpx.AsyncClient, method: str) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r")
+    response = await http.request(
+        method, f"/chats/sessions/{sid}/messages/r", json=update("Content", "x")
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "sequence"
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_unknown_messages_and_sessions_are_404s(http: httpx.AsyncClient, method: str) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r")
+    for path, params in [
+        (f"/chats/sessions/{sid}/messages/other", {"sequence": "000"}),
+        (f"/chats/sessions/{sid}/messages/r", {"sequence": "001"}),
+        ("/chats/sessions/ses-none/messages/r", {"sequence": "000"}),
+    ]:
+        response = await http.request(method, path, params=params, json=update("Content", "x"))
+        assert response.status_code == 404, path
+    assert (await http.get("/chats/sessions/ses-none/messages")).status_code == 404
+    post = await http.post("/chats/sessions/ses-none/messages", json={})
+    assert post.status_code == 404
+
+
+async def test_delete(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r0")
+    await new_message(http, sid, "r1")
+    gone = await http.delete(f"/chats/sessions/{sid}/messages/r0", params={"sequence": "000"})
+    assert gone.status_code == 204
+    left = (await http.get(f"/chats/sessions/{sid}/messages")).json()["Items"]
+    assert [m["sourceRequestId"] for m in left] == ["r1"]
