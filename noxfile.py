@@ -64,6 +64,6 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks (pass --quick for a run under a minute)."""
-    _sync(session, "--all-extras")
+    """Run the benchmarks (`nox -s bench -- --quick` for a run under a minute)."""
+    _sync(session, "--all-extras", "--group", "bench")
     session.run("python", "benchmarks/run.py", *session.posargs)
