@@ -1125,6 +1125,33 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def source_info() -> dict[str, Any]:
+    """Describe the source measured: the git commit, uncommitted changes in src/, a digest."""
+    info: dict[str, Any] = {"digest": _source_digest(), "commit": None, "src_modified": None}
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src", "pyproject.toml"],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return info
+    info["commit"] = head.stdout.strip() or None
+    info["src_modified"] = bool(status.stdout.strip())
+    return info
+
+
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically (a ``.tmp`` beside it, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1223,6 +1250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started_at = dt.datetime.now(dt.timezone.utc)
     t_start = time.monotonic()
     start_load = tuple(round(x, 2) for x in os.getloadavg()) if hasattr(os, "getloadavg") else None
+    measured = source_info()
     rounds = args.rounds or (2 if args.quick else 5)
     scenarios = select_scenarios(args)
     if not scenarios:
@@ -1283,6 +1311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{machine['os']}, Python {machine['python']}",
         f"load average at start {start_load}, at end "
         f"{tuple(round(x, 2) for x in load) if load else None}",
+        f"source: commit {measured['commit'] or 'unknown'}"
+        + (" with uncommitted changes in src/" if measured["src_modified"] else "")
+        + f" (digest {measured['digest']})",
     ]
     table = render(scenarios, analyses, runner.envs, heading)
     print()
@@ -1295,6 +1326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rounds": rounds,
         "argv": list(sys.argv[1:] if argv is None else argv),
         "machine": machine | {"load_average_at_start": start_load},
+        "source": measured,
         "server": server.info if server is not None else None,
         "environments": {
             name: {**info, "note": ENV_NOTES.get(name, "")} for name, info in runner.envs.items()
