@@ -195,6 +195,19 @@ class AuthRequest:
     json: Any = field(default=None, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers the body needs, winning over the client's defaults.
+
+        A client made by the SDK sends ``Content-Type: application/json`` by
+        default, which must not describe a form.
+        """
+        if self.form is not None:
+            return {"Content-Type": "application/x-www-form-urlencoded"}
+        if self.json is not None:
+            return {"Content-Type": "application/json"}
+        return {}
+
     def redact(self, text: str) -> str:
         """Return ``text`` with every secret of this request replaced by ``***``.
 
