@@ -156,13 +156,36 @@ async def test_read_ahead_pages_see_the_callers_contextvars() -> None:
     import contextvars
 
     request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-    seen: list[tuple[int, str]] = []
+    seen: list[tuple[int, str, bool]] = []
+    consumer = -1
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append((page_index(request), request_id.get()))
+        in_background = anyio.get_current_task().id != consumer
+        seen.append((page_index(request), request_id.get(), in_background))
         return httpx.Response(200, content=page_body(page_index(request), pages=3))
 
     request_id.set("req-42")
+    consumer = anyio.get_current_task().id
     async with async_client(handler) as client:
-        assert len([s async for s in client.chat_sessions.get_all()]) == 6
-    assert seen == [(0, "req-42"), (1, "req-42"), (2, "req-42")]
+        async for _page in client.chat_sessions.get_all().pages():
+            await anyio.sleep(0.01)  # waiting lets the read-ahead run in the background
+    assert seen == [(0, "req-42", False), (1, "req-42", True), (2, "req-42", True)]
+
+
+@pytest.mark.anyio
+async def test_a_consumer_that_never_waits_fetches_every_page_itself() -> None:
+    # Read-ahead overlaps nothing when the consumer never gives the event loop
+    # a turn; the pages are then fetched in the consumer's task, without a
+    # background task per page.
+    fetched_by: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        fetched_by.append(anyio.get_current_task().id)
+        return httpx.Response(200, content=page_body(page_index(request), pages=3))
+
+    async with async_client(handler) as client:
+        ids = [s.id async for s in client.chat_sessions.get_all()]
+        consumer = anyio.get_current_task().id
+        await anyio.sleep(0.01)  # a stray background fetch would reach the handler now
+    assert ids == ["s0-0", "s0-1", "s1-0", "s1-1", "s2-0", "s2-1"]
+    assert fetched_by == [consumer, consumer, consumer]
