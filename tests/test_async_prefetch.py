@@ -189,3 +189,48 @@ async def test_a_consumer_that_never_waits_fetches_every_page_itself() -> None:
         await anyio.sleep(0.01)  # a stray background fetch would reach the handler now
     assert ids == ["s0-0", "s0-1", "s1-0", "s1-1", "s2-0", "s2-1"]
     assert fetched_by == [consumer, consumer, consumer]
+
+
+def test_listing_works_without_sniffio() -> None:
+    # sniffio is a dependency for speed only (httpcore looks for it on every
+    # request); an environment without it must still list, read-ahead included.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["sniffio"] = None  # makes `import sniffio` fail
+
+        import asyncio, json
+        import httpx
+        from albert import AsyncAlbert
+
+        def handler(request):
+            index = int(request.url.params.get("startKey", "0"))
+            body = {"Items": [{"id": f"s{index}", "name": "n", "sourceSessionId": "x"}]}
+            if index < 2:
+                body["lastKey"] = str(index + 1)
+            return httpx.Response(200, content=json.dumps(body).encode())
+
+        async def main():
+            transport = httpx.MockTransport(handler)
+            async with AsyncAlbert(
+                base_url="https://albert.test", token="t",
+                http_client=httpx.AsyncClient(transport=transport),
+            ) as client:
+                ids = []
+                async for session in client.chat_sessions.get_all():
+                    ids.append(session.id)
+                    await asyncio.sleep(0)  # let the read-ahead run in the background
+                print(ids)
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['s0', 's1', 's2']"

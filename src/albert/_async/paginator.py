@@ -26,9 +26,11 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     only requested when an item of it will be used: with ``max_items`` the
     paginator never asks for a page past the limit.
 
-    Pages are requested at most one ahead of your code (on an event loop, the
-    next page is on its way while your code works on the current one);
-    leaving the loop early cancels a request still under way.
+    Pages are requested at most one ahead of your code. On an event loop, the
+    next page is requested as soon as your code waits on something (I/O, a
+    sleep) while it works on the current page; a loop that never waits gets
+    each page when it reaches it, with no background task. Leaving the loop
+    early cancels a request still under way.
 
     Parameters
     ----------

@@ -12,11 +12,10 @@ itself, which spares a task switch per page to a consumer that does no I/O.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
-
-import sniffio
 
 __all__ = ["Prefetch"]
 
@@ -46,10 +45,10 @@ class Prefetch(Generic[T]):
 
     def __init__(self, fetch: Callable[..., Awaitable[T]], *args: Any) -> None:
         self._runner: _AsyncioRunner[T] | _TrioRunner[T]
-        if sniffio.current_async_library() == "trio":
-            self._runner = _TrioRunner(fetch, args)
-        else:
+        if _on_asyncio():
             self._runner = _AsyncioRunner(fetch, args)
+        else:
+            self._runner = _TrioRunner(fetch, args)
 
     async def result(self) -> T:
         """Wait for the fetch and return its value, or raise its exception."""
@@ -60,10 +59,18 @@ class Prefetch(Generic[T]):
         self._runner.cancel()
 
 
+def _on_asyncio() -> bool:
+    # Not sniffio: the package must keep working where sniffio is missing
+    # (it is only there to spare httpcore a failed import per request).
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False  # trio: the only other event loop httpx runs on
+    return True
+
+
 class _AsyncioRunner(Generic[T]):
     def __init__(self, fetch: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> None:
-        import asyncio
-
         self._fetch = fetch
         self._args = args
         self._task: asyncio.Task[T] | None = None
@@ -71,8 +78,6 @@ class _AsyncioRunner(Generic[T]):
         self._start = asyncio.get_running_loop().call_soon(self._start_task)
 
     def _start_task(self) -> None:
-        import asyncio
-
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> T:
