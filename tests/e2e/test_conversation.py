@@ -188,3 +188,25 @@ def test_a_source_session_id_with_a_slash(server: LocalAlbert) -> None:
         )
         found = client.chat_sessions.get_by_source_session_id(source_session_id="notebooks/42?x=1")
     assert found.id == created.id
+
+
+@pytest.mark.parametrize("srid", ["runs/42", "50%/done", "a b?c#d", "naïve"])
+def test_a_source_request_id_the_url_must_escape(server: LocalAlbert, srid: str) -> None:
+    # The SDK encodes the id as one path segment; the emulator must route it as
+    # one, though its ASGI server hands it a decoded path.
+    with server.client() as client:
+        sid = client.chat_sessions.create(session=ChatSession(name="s", source_session_id="x")).id
+        created = client.chat_messages.create(
+            message=message(sid or "", TURNS[0], sourceRequestId=srid)
+        )
+        seq = created.sequence or ""
+        got = client.chat_messages.get_by_id(
+            session_id=sid or "", source_request_id=srid, sequence=seq
+        )
+        assert (got.source_request_id, got.content) == (srid, TURNS[0][3])
+        flag = client.chat_flags.add(
+            session_id=sid or "", source_request_id=srid, sequence=seq, type=ChatFlagType.STARRED
+        )
+        assert flag.source_request_id == srid
+        client.chat_messages.delete(session_id=sid or "", source_request_id=srid, sequence=seq)
+        assert list(client.chat_messages.get_all(session_id=sid or "")) == []

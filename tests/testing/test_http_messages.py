@@ -165,3 +165,17 @@ async def test_delete(http: httpx.AsyncClient) -> None:
     assert gone.status_code == 204
     left = (await http.get(f"/chats/sessions/{sid}/messages")).json()["Items"]
     assert [m["sourceRequestId"] for m in left] == ["r1"]
+
+
+async def test_an_encoded_slash_stays_inside_its_segment(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "runs/42", "m0")
+    await new_message(http, sid, "a%2Fb", "m1")  # a literal "%2F", not a slash
+    url = f"/chats/sessions/{sid}/messages/"
+    got = await http.get(url + "runs%2F42", params={"sequence": "000"})
+    assert got.status_code == 200, got.text
+    assert got.json()["sourceRequestId"] == "runs/42"
+    literal = await http.get(url + "a%252Fb", params={"sequence": "001"})
+    assert literal.json()["sourceRequestId"] == "a%2Fb"
+    split = await http.get(url + "runs/42", params={"sequence": "000"})
+    assert split.status_code == 404  # an unencoded slash is a path separator

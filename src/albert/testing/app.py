@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, unquote, urlencode
 
 import anyio
 
@@ -344,7 +344,7 @@ class EmulatorApp:
                 )
                 await failure(scope, receive, send_with_request_id)
                 return
-        await self.starlette(scope, receive, send_with_request_id)
+        await self.starlette(_route_on_raw_path(scope), receive, send_with_request_id)
 
     async def _on_api_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -394,7 +394,11 @@ class EmulatorApp:
             ("POST", f"{ADMIN_PREFIX}/reset", self._admin_reset, True),
         ]
         return [
-            Route(path, self._guard(handler) if authenticated else handler, methods=[method])
+            Route(
+                path,
+                _decode_path_params(self._guard(handler) if authenticated else handler),
+                methods=[method],
+            )
             for method, path, handler, authenticated in table
         ]
 
@@ -927,3 +931,36 @@ def create_app(**options: Any) -> EmulatorApp:
         The emulator, an ASGI app.
     """
     return EmulatorApp(**options)
+
+
+#: Marks a scope routed by `_route_on_raw_path`, whose path parameters are still encoded.
+_RAW_ROUTING = "albert.routed_on_raw_path"
+
+#: What may stay as it is in a path segment (RFC 3986 pchar), but ``/`` and ``%``.
+_SEGMENT_SAFE = "!$&'()*+,;=:@~"
+
+
+def _route_on_raw_path(scope: Scope) -> Scope:
+    """Return the scope with a ``path`` in which an encoded ``/`` stays inside its segment.
+
+    ASGI servers decode ``%2F`` in ``path``, which would split an id such as
+    ``run/42`` into two segments. Routing on the raw path, each segment
+    re-encoded the same way (``/`` and ``%`` only), keeps it one; the route's
+    parameters are decoded by `_decode_path_params`.
+    """
+    raw: bytes | None = scope.get("raw_path")
+    if not raw:
+        return scope
+    raw_path = raw.split(b"?", 1)[0].decode("latin-1")
+    segments = (quote(unquote(part), safe=_SEGMENT_SAFE) for part in raw_path.split("/"))
+    return {**scope, "path": "/".join(segments), _RAW_ROUTING: True}
+
+
+def _decode_path_params(endpoint: Handler) -> Handler:
+    async def decoded(request: Request) -> Response:
+        if request.scope.get(_RAW_ROUTING):
+            params = request.scope.get("path_params", {})
+            request.scope["path_params"] = {name: unquote(value) for name, value in params.items()}
+        return await endpoint(request)
+
+    return decoded
