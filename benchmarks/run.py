@@ -111,6 +111,9 @@ class Scenario:
     variants: list[dict[str, Any]] = field(default_factory=list)  # memory sizes, import stmts
     worker_scenario: str = ""
     note: str = ""
+    # Labels of contenders (same interpreter, same client kind) whose slices of
+    # a round share one process, their repetitions alternating.
+    interleave: list[tuple[str, str]] = field(default_factory=list)
 
 
 def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
@@ -140,6 +143,7 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             warmup=1,
             reps=5 if quick else 15,
             unit="us/call",
+            interleave=[("raw-sync", "ours-sync"), ("raw-async", "ours-async")],
             targets=[
                 Target("ours-sync <= 1.10x raw-sync (time)", "ours-sync", "raw-sync", "<=", 1.10),
                 Target(
@@ -167,6 +171,7 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             warmup=1,
             reps=3 if quick else 7,
             unit="ms",
+            interleave=[("floor-sync", "ours-sync"), ("floor-async", "ours-async")],
             targets=[
                 Target(
                     "ours-sync >= 0.95x the typed floor's throughput",
@@ -188,6 +193,14 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                     "ours-async",
                     ">=",
                     1.5,
+                ),
+                Target(
+                    "typed floor (async) >= 1.5x the published package's throughput",
+                    "published-async",
+                    "floor-async",
+                    ">=",
+                    1.5,
+                    info=True,
                 ),
             ],
         ),
@@ -242,6 +255,7 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             warmup=2 if pool <= 20 else 3,
             reps=3 if quick else 10,
             unit="ms",
+            interleave=[("raw-async", "ours-async")],
             targets=[
                 Target(
                     "ours-async <= 1.10x raw-async (wall time)",
@@ -782,6 +796,7 @@ class Runner:
             ]
             jobs += [(scenario, c, v) for c, v in rotated(pairs, round_)]
         batched: dict[int, tuple[dict[str, Any] | None, float, str | None]] = {}
+        partner = self._partners(jobs)
         for index, (scenario, contender, variant) in enumerate(jobs):
             if time.monotonic() > deadline:
                 print("--max-seconds reached: no more slices", flush=True)
@@ -791,6 +806,22 @@ class Runner:
                 if contender.env not in self.used_envs:
                     self.import_probe(contender, variant)  # untimed: warms the file cache
                 self.imported(scenario, contender, round_, variant)
+            elif scenario.kind == "timed" and index in partner:
+                if index not in batched:
+                    pair = sorted((index, partner[index]))
+                    specs = [self.spec(*jobs[i]) for i in pair]
+                    cmd = [
+                        python_of(contender.env),
+                        os.fspath(HERE / "worker.py"),
+                        json.dumps({"interleaved": specs}),
+                    ]
+                    result, wall, error = run_process(cmd, self.timeout * len(pair))
+                    for position, i in enumerate(pair):
+                        one = None
+                        if result is not None:
+                            one = result["batch"][position] | {"env": result.get("env")}
+                        batched[i] = (one, wall / len(pair), error)
+                self.record(scenario, contender, round_, variant, batched[index])
             elif scenario.kind == "timed" and contender.env in batch_envs:
                 if index not in batched:
                     batch = [
@@ -816,6 +847,25 @@ class Runner:
                 cmd = [python_of(contender.env), os.fspath(HERE / "worker.py"), json.dumps(spec)]
                 self.record(scenario, contender, round_, variant, run_process(cmd, self.timeout))
             self.used_envs.add(contender.env)
+
+    @staticmethod
+    def _partners(jobs: Sequence[tuple[Scenario, Contender, dict[str, Any]]]) -> dict[int, int]:
+        """Map each job of an interleaved pair to its partner's index in ``jobs``."""
+        partner: dict[int, int] = {}
+        for i, (scenario, contender, variant) in enumerate(jobs):
+            for j, (other_scenario, other, other_variant) in enumerate(jobs):
+                if (
+                    i != j
+                    and other_scenario is scenario
+                    and other_variant == variant
+                    and other.env == contender.env
+                    and (
+                        (contender.label, other.label) in scenario.interleave
+                        or (other.label, contender.label) in scenario.interleave
+                    )
+                ):
+                    partner[i] = j
+        return partner
 
     def import_probe(self, contender: Contender, variant: dict[str, Any]) -> None:
         """Run the import probe once, untimed."""

@@ -345,73 +345,96 @@ def run_timed(spec: dict[str, Any]) -> dict[str, Any]:
     parameters when absent) ``spec["warmup"]`` times, with the same client.
     Timed repetitions stop early once ``spec["max_seconds"]`` have passed.
     """
+    return run_interleaved([spec])[0]
+
+
+def run_interleaved(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run slices of the same client kind in this process, their repetitions alternating.
+
+    Every client is built and warmed up first; then each round of
+    repetitions runs every slice once, the order reversed from one round to
+    the next (A B, B A, A B, ...), so that a pair's repetitions see the same
+    machine: this host slows a process down as it keeps a core busy, and a
+    slice run after another would pay for it alone.
+    """
     import gc
 
-    name = spec["contender"]
-    scenario = spec["scenario"]
-    params = spec["params"]
-    warmup_params = {**params, **spec.get("warmup_params", {})}
-    warmup = int(spec.get("warmup", 1))
-    reps = int(spec.get("reps", 3))
-    budget = float(spec.get("max_seconds", 120.0))
-    times: list[float] = []
-    counts: list[int] = []
-    rss_before: float | None = None
+    kinds = {spec["contender"].endswith("-sync") for spec in specs}
+    if len(kinds) != 1:
+        raise ValueError("interleaved slices must all be sync or all be async")
+    sync = kinds.pop()
+    budget = max(float(spec.get("max_seconds", 120.0)) for spec in specs)
+    reps = max(int(spec.get("reps", 3)) for spec in specs)
+    results: list[dict[str, Any]] = [{"times": [], "counts": []} for _ in specs]
     started = time.perf_counter()
 
-    def record(elapsed: float, count: int) -> None:
-        if params.get("expect") is not None and count != params["expect"]:
-            raise RuntimeError(f"{name} saw {count} items, expected {params['expect']}")
-        times.append(elapsed)
-        counts.append(count)
+    def record(index: int, elapsed: float, count: int) -> None:
+        spec = specs[index]
+        expect = spec["params"].get("expect")
+        if expect is not None and count != expect:
+            raise RuntimeError(f"{spec['contender']} saw {count} items, expected {expect}")
+        results[index]["times"].append(elapsed)
+        results[index]["counts"].append(count)
 
-    def more() -> bool:
-        return len(times) < reps and not (times and time.perf_counter() - started > budget)
+    def orders() -> Any:
+        for rep in range(reps):
+            if rep and time.perf_counter() - started > budget:
+                return
+            indexes = list(range(len(specs)))
+            yield indexes if rep % 2 == 0 else indexes[::-1]
 
-    if name.endswith("-sync"):
-        client = SyncContender(name, spec["base_url"], params)
+    def workloads(spec: dict[str, Any], client: Any) -> tuple[Any, Any]:
+        warmup_params = {**spec["params"], **spec.get("warmup_params", {})}
+        make = sync_run if sync else async_run
+        return make(client, spec["scenario"], warmup_params), make(
+            client, spec["scenario"], spec["params"]
+        )
+
+    if sync:
+        clients = [SyncContender(s["contender"], s["base_url"], s["params"]) for s in specs]
         try:
-            warm, run = (
-                sync_run(client, scenario, warmup_params),
-                sync_run(client, scenario, params),
-            )
-            for _ in range(warmup):
-                warm()
+            pairs = [workloads(s, c) for s, c in zip(specs, clients, strict=True)]
+            for spec, (warm, _run) in zip(specs, pairs, strict=True):
+                for _ in range(int(spec.get("warmup", 1))):
+                    warm()
             rss_before = current_rss_mb()
-            while more():
-                gc.collect()
-                t0 = time.perf_counter()
-                count = run()
-                record(time.perf_counter() - t0, count)
+            for order in orders():
+                for index in order:
+                    gc.collect()
+                    t0 = time.perf_counter()
+                    count = pairs[index][1]()
+                    record(index, time.perf_counter() - t0, count)
         finally:
-            client.close()
+            for client in clients:
+                client.close()
     else:
         import asyncio
 
-        async def timed() -> None:
-            nonlocal rss_before
-            client = AsyncContender(name, spec["base_url"], params)
+        async def timed() -> float | None:
+            clients = [AsyncContender(s["contender"], s["base_url"], s["params"]) for s in specs]
             try:
-                warm = async_run(client, scenario, warmup_params)
-                run = async_run(client, scenario, params)
-                for _ in range(warmup):
-                    await warm()
-                rss_before = current_rss_mb()
-                while more():
-                    gc.collect()
-                    t0 = time.perf_counter()
-                    count = await run()
-                    record(time.perf_counter() - t0, count)
+                pairs = [workloads(s, c) for s, c in zip(specs, clients, strict=True)]
+                for spec, (warm, _run) in zip(specs, pairs, strict=True):
+                    for _ in range(int(spec.get("warmup", 1))):
+                        await warm()
+                before = current_rss_mb()
+                for order in orders():
+                    for index in order:
+                        gc.collect()
+                        t0 = time.perf_counter()
+                        count = await pairs[index][1]()
+                        record(index, time.perf_counter() - t0, count)
+                return before
             finally:
-                await client.close()
+                for client in clients:
+                    await client.close()
 
-        asyncio.run(timed())
-    return {
-        "times": times,
-        "counts": counts,
-        "rss_before_mb": rss_before,
-        "peak_rss_mb": peak_rss_mb(),
-    }
+        rss_before = asyncio.run(timed())
+    peak = peak_rss_mb()
+    for result in results:
+        result["rss_before_mb"] = rss_before
+        result["peak_rss_mb"] = peak
+    return results
 
 
 def main() -> None:
@@ -419,12 +442,16 @@ def main() -> None:
 
     A spec ``{"batch": [spec, ...]}`` runs several slices one after the other in
     this process (``run.py --quick`` does that for the published package, whose
-    import alone takes seconds) and prints ``{"batch": [result, ...]}``.
+    import alone takes seconds) and prints ``{"batch": [result, ...]}``; a spec
+    ``{"interleaved": [spec, spec]}`` runs two slices with their repetitions
+    alternating (see `run_interleaved`) and prints the same.
     """
     spec = json.loads(sys.argv[1])
     result: dict[str, Any]
     if "batch" in spec:
         result = {"batch": [run_timed(one) for one in spec["batch"]]}
+    elif "interleaved" in spec:
+        result = {"batch": run_interleaved(spec["interleaved"])}
     elif spec["scenario"] == "env":
         result = {"times": [], "counts": []}
     else:
