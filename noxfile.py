@@ -67,3 +67,10 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks (`nox -s bench -- --quick` for a run under a minute)."""
     _sync(session, "--all-extras", "--group", "bench")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(name="bench-instructions")
+def bench_instructions(session: nox.Session) -> None:
+    """Count the instructions a listing costs the floor and ours, with valgrind."""
+    _sync(session, "--all-extras", "--group", "bench")
+    session.run("python", "benchmarks/instructions.py", *session.posargs)

@@ -959,6 +959,20 @@ def _pair_ratios(num: dict[int, float], den: dict[int, float]) -> list[float]:
     return [num[r] / den[r] for r in sorted(num.keys() & den.keys()) if den[r]]
 
 
+def _repetition_ratios(slices: Sequence[Slice], num: str, den: str, variant: str) -> list[float]:
+    """Return the ratios of the alternating repetitions of an interleaved pair, every round."""
+    times: dict[tuple[str, int], list[float]] = {}
+    for piece in slices:
+        if piece.variant == variant and piece.contender in (num, den) and piece.times:
+            times[piece.contender, piece.round] = piece.times
+    ratios: list[float] = []
+    for (name, round_), num_times in sorted(times.items()):
+        den_times = times.get((den, round_))
+        if name == num and den_times:
+            ratios += [a / b for a, b in zip(num_times, den_times, strict=False) if b]
+    return ratios
+
+
 def _check(op: str, value: float | None, bound: float) -> str:
     if value is None:
         return "n/a"
@@ -1030,6 +1044,7 @@ def analyse(scenario: Scenario, slices: Sequence[Slice]) -> dict[str, Any]:
             result |= {
                 "pairs": pairs,
                 "value": _median(pairs),
+                "statistic": "pairs of slices",
                 "pairs_of_slice_medians": by_median,
                 "value_of_slice_medians": _median(by_median),
                 "ratio_of_medians": (
@@ -1039,6 +1054,17 @@ def analyse(scenario: Scenario, slices: Sequence[Slice]) -> dict[str, Any]:
                 ),
                 "unit": "x",
             }
+            if (target.num, target.den) in scenario.interleave or (
+                target.den,
+                target.num,
+            ) in scenario.interleave:
+                # Alternating repetitions of one process: the closest pairs there are.
+                reps = _repetition_ratios(mine, target.num, target.den, variant)
+                result |= {
+                    "repetition_ratios": reps,
+                    "value": _median(reps),
+                    "statistic": "alternating repetitions",
+                }
         result["verdict"] = (
             "info" if target.info else _check(target.op, result["value"], target.bound)
         )
@@ -1126,8 +1152,16 @@ def render(
                 shown = f"{value:.1f} MB"
             else:
                 pairs = target["pairs"]
-                spread = f" [{min(pairs):.2f}-{max(pairs):.2f}]" if len(pairs) > 1 else ""
-                shown = f"{value:.2f}x{spread}"
+                reps = target.get("repetition_ratios")
+                if reps and len(reps) > 3:
+                    low, _, high = statistics.quantiles(reps, n=4)
+                    shown = (
+                        f"{value:.2f}x [{low:.2f}-{high:.2f}] over {len(reps)} alternating"
+                        f" repetitions; pairs of slices {_median(pairs) or 0:.2f}x"
+                    )
+                else:
+                    spread = f" [{min(pairs):.2f}-{max(pairs):.2f}]" if len(pairs) > 1 else ""
+                    shown = f"{value:.2f}x{spread}"
                 if target.get("ratio_of_medians") is not None:
                     shown += f"; ratio of medians {target['ratio_of_medians']:.2f}x"
                 if target.get("value_of_slice_medians") is not None:
@@ -1350,10 +1384,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = machine_info()
     load = machine["load_average"]
     heading = [
-        "A slice is one contender in a fresh process, timed over several repetitions; its figure",
-        "is its best repetition. Columns: the median and the best over rounds of those figures.",
+        "A slice is one contender in a fresh process (a compared pair of one virtualenv shares",
+        "one, repetitions alternating), timed over several repetitions; its figure is its best",
+        "repetition. Columns: the median and the best over rounds of those figures.",
         "Targets: the median over rounds of the ratio of two slices of the same round [range];",
         "the ratio of the medians; and the median ratio computed from each slice's median.",
+        "A pair sharing a process is judged on the median ratio of its alternating repetitions",
+        "[interquartile range], all rounds together.",
         "",
         f"{'quick' if args.quick else 'full'} run, {rounds} rounds, "
         f"{started_at:%Y-%m-%d %H:%M} UTC, {time.monotonic() - t_start:.0f} s",
