@@ -118,7 +118,7 @@ class AsyncAlbertPaginator(Generic[ItemT]):
                 ahead.cancel()
 
     async def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
-        response = await self._session.get(self._path, params=params)
+        response = await self._session.request("GET", self._path, params=params)
         return decode_model(response, self._page_model)
 
     async def __aiter__(self) -> AsyncIterator[ItemT]:

@@ -280,7 +280,7 @@ class AsyncAlbertSession:
         """Send once (refreshing a rejected token once), and settle a DELETE already done."""
         try:
             try:
-                return await self._send_authorized(request, number)
+                return await self._send_once(request, number)
             except UnauthorizedError:
                 # With an auth manager, a 401 means the token went stale
                 # early (revoked, clock skew): refresh once, send once more.
@@ -288,7 +288,7 @@ class AsyncAlbertSession:
                     raise
                 state.refreshed = True
                 await self._refresh_rejected_token(request)
-                return await self._send_authorized(request, number)
+                return await self._send_once(request, number)
         except NotFoundError as exc:
             if request.method == "DELETE" and state.maybe_applied and exc.response is not None:
                 return exc.response  # an earlier attempt deleted it; its response was lost
@@ -296,14 +296,6 @@ class AsyncAlbertSession:
         except Exception as exc:
             state.maybe_applied = state.maybe_applied or may_have_applied(exc)
             raise
-
-    async def _send_authorized(self, request: httpx.Request, attempt: int) -> httpx.Response:
-        provider = self._token_provider
-        if provider is not None:
-            # Read per attempt: a retry after a wait may need a newer token.
-            token = await provider.get_token()
-            request.headers["Authorization"] = f"Bearer {token}"
-        return await self._send_once(request, attempt)
 
     async def _refresh_rejected_token(self, request: httpx.Request) -> None:
         provider = self._token_provider
@@ -317,6 +309,11 @@ class AsyncAlbertSession:
         await provider.refresh(rejected=rejected)
 
     async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+        provider = self._token_provider
+        if provider is not None:
+            # Read per attempt: a retry after a wait may need a newer token.
+            token = await provider.get_token()
+            request.headers["Authorization"] = f"Bearer {token}"
         started = primitives.monotonic()
         try:
             response = await self._client.send(request)

@@ -34,8 +34,8 @@ class Prefetch(Generic[T]):
 
     Notes
     -----
-    Await `result` to get the value (or the exception) exactly once, or call
-    `cancel` to abandon it; an abandoned fetch never reports an error.
+    Await what `result` returns to get the value (or the exception) exactly
+    once, or call `cancel` to abandon it; an abandoned fetch never reports an error.
 
     The fetch starts when the caller next gives control to the event loop. A
     caller that asks for the result before that (its work in between never
@@ -50,9 +50,16 @@ class Prefetch(Generic[T]):
         else:
             self._runner = _TrioRunner(fetch, args)
 
-    async def result(self) -> T:
-        """Wait for the fetch and return its value, or raise its exception."""
-        return await self._runner.result()
+    def result(self) -> Awaitable[T]:
+        """Return what to await for the fetch's value (or its exception).
+
+        Returns
+        -------
+        Awaitable[T]
+            The background task, or the fetch itself when it has not started
+            yet (awaiting it then runs it in the caller's task).
+        """
+        return self._runner.result()
 
     def cancel(self) -> None:
         """Abandon the fetch; safe to call at any time, any number of times."""
@@ -83,11 +90,13 @@ class _AsyncioRunner(Generic[T]):
     async def _run(self) -> T:
         return await self._fetch(*self._args)
 
-    async def result(self) -> T:
+    def result(self) -> Awaitable[T]:
+        # Handed out, not awaited here: every coroutine between the caller and
+        # the socket is resumed again at each of a request's I/O waits.
         if self._task is None:
             self._start.cancel()
-            return await self._run()
-        return await self._task
+            return self._fetch(*self._args)
+        return self._task
 
     def cancel(self) -> None:
         task = self._task
@@ -134,7 +143,10 @@ class _TrioRunner(Generic[T]):
         finally:
             self._done.set()
 
-    async def result(self) -> T:
+    def result(self) -> Awaitable[T]:
+        return self._result()
+
+    async def _result(self) -> T:
         if not self._started:
             self._taken_over = True
             return await self._fetch(*self._args)

@@ -120,7 +120,7 @@ class AlbertPaginator(Generic[ItemT]):
                 ahead.cancel()
 
     def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
-        response = self._session.get(self._path, params=params)
+        response = self._session.request("GET", self._path, params=params)
         return decode_model(response, self._page_model)
 
     def __iter__(self) -> Iterator[ItemT]:
