@@ -27,6 +27,24 @@ async def test_the_client_it_makes_sends_the_headers_and_the_timeout(
     assert request.extensions["timeout"] == DEFAULT_TIMEOUT
 
 
+async def test_the_client_it_makes_sends_the_token_to_the_api_only(
+    api: respx.MockRouter,
+) -> None:
+    api_route = api.get(f"{SESSIONS}/s1").respond(200, json=SESSION)
+    elsewhere = api.get("https://files.example.com/report.pdf").respond(200, content=b"%PDF")
+
+    async with AsyncAlbert(base_url=BASE_URL, token=TOKEN, headers={"X-Team": "lab"}) as albert:
+        await albert.chat_sessions.get_by_id(id="s1")
+        await albert.session.http_client.get("https://files.example.com/report.pdf")
+
+    assert_authorized(api_route.calls[0].request)
+    request = elsewhere.calls[0].request
+    assert "authorization" not in request.headers
+    assert "content-type" not in request.headers
+    assert request.headers["x-team"] == "lab"
+    assert request.headers["user-agent"].startswith("albert-chat-python/")
+
+
 async def test_a_given_client_keeps_its_headers_and_gets_the_sdks(api: respx.MockRouter) -> None:
     route = api.get(f"{SESSIONS}/s1").respond(200, json=SESSION)
 

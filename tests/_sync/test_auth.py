@@ -318,6 +318,22 @@ def test_a_manager_for_another_server_is_refused(api: respx.MockRouter) -> None:
     assert CLIENT_SECRET not in str(caught.value)
 
 
+def test_token_requests_leave_out_the_api_only_headers(
+    api: respx.MockRouter, token_route: respx.Route, session_route: respx.Route
+) -> None:
+    credentials = AlbertClientCredentials(id=CLIENT_ID, secret=CLIENT_SECRET, base_url=BASE_URL)
+    headers = {"Authorization": "Bearer stale", "X-Team": "lab"}
+
+    with Albert(auth_manager=credentials, headers=headers) as albert:
+        albert.chat_sessions.get_by_id(id="s1")
+
+    token_request = token_route.calls[0].request
+    assert "authorization" not in token_request.headers
+    assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert token_request.headers["x-team"] == "lab"
+    assert bearer(session_route) == [f"Bearer {access(1)}"]
+
+
 def test_token_and_manager_together_are_refused(api: respx.MockRouter) -> None:
     credentials = AlbertClientCredentials(id=CLIENT_ID, secret=CLIENT_SECRET, base_url=BASE_URL)
 

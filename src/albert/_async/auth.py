@@ -311,7 +311,7 @@ class AsyncTokenProvider:
             params=auth.params,
             data=auth.form,
             json=auth.json,
-            headers={**self._headers, **auth.headers},
+            headers=self._headers,
             timeout=self._timeout,
         )
         started = primitives.monotonic()

@@ -23,6 +23,7 @@ from albert.core.config import (
     resolve_base_url,
     resolve_timeout,
     resolve_token,
+    split_api_headers,
 )
 from albert.core.logs import logger, setup_logging_from_env
 from albert.core.responses import error_from_response, transport_error
@@ -111,19 +112,25 @@ class AlbertSession:
             raise ValueError("pass limits to the http_client you build, not beside it")
         self._owns_client = http_client is None
         if http_client is None:
-            # The client made here carries the headers and the timeout itself:
-            # httpx then has nothing to merge per request (about 20 us a call).
+            # The client made here carries the timeout and the headers any host
+            # may see, so httpx has nothing to merge per request (about 20 us a
+            # call). The token and the body type are set on each API request:
+            # the client is public (`http_client`), and what it sends elsewhere
+            # must not carry the token.
+            shared, api_only = split_api_headers(self._headers)
             self._client = httpx.Client(
-                headers=self._headers,
+                headers=shared,
                 timeout=self.timeout,
                 limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
                 follow_redirects=False,
             )
-            self._client_sends_headers = True
+            self._merged_headers: dict[str, str] | None = None
+            self._api_headers = tuple(api_only.items())
             self._client_timeout: httpx.Timeout | None = self.timeout
         else:
             self._client = http_client
-            self._client_sends_headers = False
+            self._merged_headers = self._headers
+            self._api_headers = ()
             self._client_timeout = None
         self._token_provider = (
             None
@@ -230,11 +237,13 @@ class AlbertSession:
             self._base_url + path,
             params=params,
             json=json,
-            headers=None if self._client_sends_headers else self._headers,
+            headers=self._merged_headers,
             timeout=httpx.USE_CLIENT_DEFAULT
             if self.timeout is self._client_timeout
             else self.timeout,
         )
+        for name, value in self._api_headers:
+            request.headers[name] = value
         state = AttemptState()
         try:
             return self._attempt(request, 1, state)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from albert.core.config import API_PREFIX
+from albert.core.config import API_PREFIX, split_api_headers
 from albert.core.logs import logger
 from albert.exceptions import AlbertAuthError
 
@@ -194,19 +194,6 @@ class AuthRequest:
     form: dict[str, str] | None = field(default=None, repr=False)
     json: Any = field(default=None, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The headers the body needs, winning over the client's defaults.
-
-        A client made by the SDK sends ``Content-Type: application/json`` by
-        default, which must not describe a form.
-        """
-        if self.form is not None:
-            return {"Content-Type": "application/x-www-form-urlencoded"}
-        if self.json is not None:
-            return {"Content-Type": "application/json"}
-        return {}
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every secret of this request replaced by ``***``.
@@ -610,8 +597,4 @@ def headers_for_auth(headers: Mapping[str, str]) -> dict[str, str]:
         The same without ``Authorization`` and ``Content-Type`` (httpx sets
         the type of a form or JSON body itself).
     """
-    return {
-        name: value
-        for name, value in headers.items()
-        if name.lower() not in ("authorization", "content-type")
-    }
+    return split_api_headers(headers)[0]

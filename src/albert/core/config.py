@@ -12,6 +12,7 @@ from albert._version import __version__
 from albert.exceptions import AlbertAuthError
 
 __all__ = [
+    "API_ONLY_HEADERS",
     "API_PREFIX",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
@@ -22,6 +23,7 @@ __all__ = [
     "resolve_base_url",
     "resolve_timeout",
     "resolve_token",
+    "split_api_headers",
 ]
 
 DEFAULT_BASE_URL = "https://app.albertinvent.com"
@@ -105,6 +107,33 @@ def resolve_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
         return timeout
     return httpx.Timeout(timeout)
+
+
+#: Headers that only requests to the API carry (lower case): the credentials
+#: and the body type. They are never defaults of an HTTP client the caller can
+#: reach, and never go to a token endpoint.
+API_ONLY_HEADERS = frozenset({"authorization", "content-type"})
+
+
+def split_api_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split headers into those any request may carry and those only API requests carry.
+
+    Parameters
+    ----------
+    headers : Mapping[str, str]
+        The headers every API request carries.
+
+    Returns
+    -------
+    tuple[dict[str, str], dict[str, str]]
+        ``(shared, api_only)``: ``api_only`` holds the `API_ONLY_HEADERS`
+        found (any case), ``shared`` the rest.
+    """
+    shared: dict[str, str] = {}
+    api_only: dict[str, str] = {}
+    for name, value in headers.items():
+        (api_only if name.lower() in API_ONLY_HEADERS else shared)[name] = value
+    return shared, api_only
 
 
 def build_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
