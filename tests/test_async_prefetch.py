@@ -234,3 +234,44 @@ def test_listing_works_without_sniffio() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['s0', 's1', 's2']"
+
+
+def test_read_ahead_in_trio_run_as_a_guest_of_asyncio() -> None:
+    # Inside trio's guest mode an asyncio loop is running too: the read-ahead
+    # must still be a trio task, not an asyncio.Task that trio cannot await.
+    import asyncio
+
+    import trio
+
+    arrived = {i: trio.Event() for i in range(3)}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        index = page_index(request)
+        arrived[index].set()
+        await trio.sleep(0.01)  # still under way when the consumer asks for it
+        return httpx.Response(200, content=page_body(index, pages=3))
+
+    async def trio_main() -> list[int]:
+        seen = []
+        async with async_client(handler) as client:
+            with trio.fail_after(5):
+                async for items in client.chat_sessions.get_all().pages():
+                    index = int(items[0].id.split("-")[0][1:])  # type: ignore[union-attr]
+                    seen.append(index)
+                    if index < 2:
+                        await arrived[index + 1].wait()  # only read-ahead sets it
+        return seen
+
+    async def host() -> list[int]:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[object] = loop.create_future()
+        trio.lowlevel.start_guest_run(
+            trio_main,
+            run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+            done_callback=done.set_result,
+            host_uses_signal_set_wakeup_fd=True,
+        )
+        outcome = await done
+        return outcome.unwrap()  # type: ignore[attr-defined,no-any-return]
+
+    assert asyncio.run(host()) == [0, 1, 2]

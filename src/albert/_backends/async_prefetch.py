@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -45,10 +46,10 @@ class Prefetch(Generic[T]):
 
     def __init__(self, fetch: Callable[..., Awaitable[T]], *args: Any) -> None:
         self._runner: _AsyncioRunner[T] | _TrioRunner[T]
-        if _on_asyncio():
-            self._runner = _AsyncioRunner(fetch, args)
-        else:
+        if _in_trio_task():
             self._runner = _TrioRunner(fetch, args)
+        else:
+            self._runner = _AsyncioRunner(fetch, args)
 
     def result(self) -> Awaitable[T]:
         """Return what to await for the fetch's value (or its exception).
@@ -66,13 +67,18 @@ class Prefetch(Generic[T]):
         self._runner.cancel()
 
 
-def _on_asyncio() -> bool:
-    # Not sniffio: the package must keep working where sniffio is missing
-    # (it is only there to spare httpcore a failed import per request).
+def _in_trio_task() -> bool:
+    # Not sniffio: the package must keep working where sniffio is missing (it
+    # is only there to spare httpcore a failed import per request). Trio is
+    # asked first: run as a guest on an asyncio loop, its tasks also see that
+    # loop running, but must not be handed an asyncio.Task to await.
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False  # never imported, so not running
     try:
-        asyncio.get_running_loop()
+        trio.lowlevel.current_task()
     except RuntimeError:
-        return False  # trio: the only other event loop httpx runs on
+        return False
     return True
 
 
