@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
-from tests.testing.helpers import new_message, new_session, update
+from albert.testing import EmulatorApp
+from tests.testing.helpers import API, TOKEN, new_message, new_session, update
 
 
 async def test_sequences_are_per_session_and_create_omits_content(
@@ -179,3 +181,21 @@ async def test_an_encoded_slash_stays_inside_its_segment(http: httpx.AsyncClient
     assert literal.json()["sourceRequestId"] == "a%2Fb"
     split = await http.get(url + "runs/42", params={"sequence": "000"})
     assert split.status_code == 404  # an unencoded slash is a path separator
+
+
+async def test_raw_utf8_in_the_path_is_read_as_utf8(emulator: EmulatorApp) -> None:
+    # uvicorn refuses raw non-ASCII bytes in a path, but an ASGI server may pass
+    # them through undecoded: the emulator must read them as UTF-8.
+    async def raw_utf8_server(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "raw_path": scope["raw_path"].replace(b"%C3%AF", "ï".encode())}
+        await emulator(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=raw_utf8_server)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(transport=transport, base_url=API, headers=headers) as http:
+        sid = (await new_session(http))["id"]
+        await new_message(http, sid, "naïve", "m0")
+        got = await http.get(f"/chats/sessions/{sid}/messages/naïve", params={"sequence": "000"})
+    assert got.status_code == 200, got.text
+    assert got.json()["sourceRequestId"] == "naïve"

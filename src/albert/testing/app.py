@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlencode
+from urllib.parse import parse_qs, quote, unquote, unquote_to_bytes, urlencode
 
 import anyio
 
@@ -329,6 +329,8 @@ class EmulatorApp:
                 MutableHeaders(scope=message).append("x-request-id", request_id)
             await send(message)
 
+        # Faults match the decoded path, as a test writes an id; routing below
+        # uses the raw one.
         path: str = scope["path"]
         if not path.startswith(ADMIN_PREFIX + "/"):
             delay, fault = self.faults.take(scope["method"], path)
@@ -951,8 +953,9 @@ def _route_on_raw_path(scope: Scope) -> Scope:
     raw: bytes | None = scope.get("raw_path")
     if not raw:
         return scope
-    raw_path = raw.split(b"?", 1)[0].decode("latin-1")
-    segments = (quote(unquote(part), safe=_SEGMENT_SAFE) for part in raw_path.split("/"))
+    raw_path = raw.split(b"?", 1)[0]
+    # Bytes throughout: a server that passes raw UTF-8 through must not see it garbled.
+    segments = (quote(unquote_to_bytes(part), safe=_SEGMENT_SAFE) for part in raw_path.split(b"/"))
     return {**scope, "path": "/".join(segments), _RAW_ROUTING: True}
 
 
