@@ -149,10 +149,7 @@ class _TrioRunner(Generic[T]):
         finally:
             self._done.set()
 
-    def result(self) -> Awaitable[T]:
-        return self._result()
-
-    async def _result(self) -> T:
+    async def result(self) -> T:
         if not self._started:
             self._taken_over = True
             return await self._fetch(*self._args)

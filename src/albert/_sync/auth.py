@@ -26,7 +26,6 @@ from albert.core.auth_tokens import (
     check_email_response,
     client_credentials_request,
     email_check_request,
-    headers_for_auth,
     parse_access_token,
     parse_sso_tokens,
     select_tenant,
@@ -34,7 +33,7 @@ from albert.core.auth_tokens import (
     sso_refresh_request,
     token_request_error,
 )
-from albert.core.config import DEFAULT_TIMEOUT, build_headers
+from albert.core.config import DEFAULT_TIMEOUT, build_headers, split_api_headers
 from albert.core.logs import logger
 from albert.core.responses import transport_error
 from albert.exceptions import AlbertAuthError
@@ -97,7 +96,9 @@ class TokenProvider:
         self.manager: AuthManager = manager
         self.clock = clock
         self._client = http_client
-        self._headers = headers_for_auth(build_headers(None) if headers is None else headers)
+        # Never the API's credentials or body type: see `split_api_headers`.
+        shared, _ = split_api_headers(build_headers(None) if headers is None else headers)
+        self._headers = shared
         self._timeout = timeout
         self._lock = primitives.Lock()
         self._token: AccessToken | None = None

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from albert.core.config import API_PREFIX, split_api_headers
+from albert.core.config import API_PREFIX
 from albert.core.logs import logger
 from albert.exceptions import AlbertAuthError
 
@@ -36,7 +36,6 @@ __all__ = [
     "SSOTenantToken",
     "check_email_response",
     "client_credentials_request",
-    "headers_for_auth",
     "email_check_request",
     "parse_access_token",
     "parse_sso_tokens",
@@ -581,20 +580,3 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
             f"({request.method} {request.url} answered 404)"
         )
     raise token_request_error(request, response)
-
-
-def headers_for_auth(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return the headers of an authentication request: the session's, minus credentials and type.
-
-    Parameters
-    ----------
-    headers : Mapping[str, str]
-        The headers every API request carries.
-
-    Returns
-    -------
-    dict[str, str]
-        The same without ``Authorization`` and ``Content-Type`` (httpx sets
-        the type of a form or JSON body itself).
-    """
-    return split_api_headers(headers)[0]
