@@ -232,9 +232,13 @@ async def _heartbeat_while(work: Callable[[], Awaitable[object]]) -> tuple[list[
         ended = time.monotonic()
         await anyio.sleep(0.03)  # a tick after the work, to close the last gap
         done.set()
-    window = [t for t in ticks if started - 0.02 <= t <= ended + 0.02]
-    assert window[0] <= started
-    assert window[-1] >= ended
+    # From the last tick before the work to the first after it: a fixed margin
+    # around the work would lose those ticks on a machine slow enough to tick late.
+    before = [t for t in ticks if t <= started]
+    after = [t for t in ticks if t >= ended]
+    assert before, "the heartbeat never ticked before the work"
+    assert after, "the heartbeat never ticked after the work"
+    window = [before[-1], *(t for t in ticks if started < t < ended), after[0]]
     return [later - earlier for earlier, later in itertools.pairwise(window)], ended - started
 
 
