@@ -165,6 +165,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     out = out or sys.stdout
     sock = bind_socket(args.host, args.port)
+    # Listening before the URL is printed: a client that connects at once
+    # waits in the backlog until uvicorn accepts, instead of being refused.
+    sock.listen(2048)
     try:
         app = EmulatorApp(db_path=args.db, token=args.token, page_size=args.page_size)
         try:
