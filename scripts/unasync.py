@@ -58,6 +58,7 @@ PHRASES = [
     (re.compile(r"\basync with\b"), "with"),
     (re.compile(r"\basync for\b"), "for"),
     (re.compile(r"\bawait (?=\w)"), ""),
+    (re.compile(r"\bAsyncGenerator\b"), "Generator"),
 ]
 
 #: Constructs that must not survive generation (each would be a silent bug).

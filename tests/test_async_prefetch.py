@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx
 import pytest
+import respx
 
 from albert import Albert, AsyncAlbert
 from albert.exceptions import NotFoundError
@@ -103,6 +104,60 @@ async def test_leaving_the_loop_cancels_the_request_under_way() -> None:
             await pages.aclose()  # what `async with aclosing(...)` or leaving a loop does
             await second_cancelled.wait()
     assert [s.id for s in first] == ["s0-0", "s0-1"]
+
+
+@pytest.mark.anyio
+async def test_leaving_async_with_cancels_the_read_ahead_of_a_loop_left_early(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    second_started = anyio.Event()
+    second_cancelled = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        index = page_index(request)
+        if index == 1:
+            second_started.set()
+            try:
+                await anyio.sleep(30)
+            except anyio.get_cancelled_exc_class():
+                second_cancelled.set()
+                raise
+        return httpx.Response(200, content=page_body(index, pages=3))
+
+    got = []
+    async with async_client(handler) as client:
+        with anyio.fail_after(5):
+            async with client.chat_sessions.get_all() as paginator:
+                async for session in paginator:
+                    got.append(session.id)
+                    await second_started.wait()  # the read-ahead is under way
+                    break
+            # Cancelled on leaving the block, not when the iterator is collected
+            # (trio would otherwise warn of an async generator left unfinished).
+            await second_cancelled.wait()
+    assert got == ["s0-0"]
+    assert paginator.last_key is not None
+    assert paginator.has_more is True
+    assert [r for r in caplog.records if r.name == "albert"] == []  # nothing retried
+
+
+@pytest.mark.anyio
+async def test_a_loop_left_before_it_ever_waited_sends_no_further_request() -> None:
+    requested: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(page_index(request))
+        return httpx.Response(200, content=page_body(page_index(request), pages=3))
+
+    with respx.mock(base_url=BASE) as api:
+        api.get(LISTING).mock(side_effect=handler)
+        async with AsyncAlbert(base_url=BASE, token="t") as client:
+            async with client.chat_sessions.get_all() as paginator:
+                async for _session in paginator:
+                    break
+            for _ in range(5):  # the caller goes on and waits on other things
+                await anyio.sleep(0.001)
+    assert requested == [0]
 
 
 @pytest.mark.anyio

@@ -285,3 +285,66 @@ def test_an_empty_page_with_a_key_ends_the_listing_with_no_key(
     assert [s.id for s in paginator] == ["a"]
     assert paginator.has_more is False
     assert paginator.last_key is None
+
+
+def test_a_loop_left_inside_a_page_resumes_after_the_last_item_it_got(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    pages = {None: page(["a0", "a1", "a2"], "p2"), "p2": page(["b0", "b1"], None)}
+    route = api.get(SESSIONS).mock(
+        side_effect=lambda request: pages[request.url.params.get("startKey")]
+    )
+
+    with client.chat_sessions.get_all() as paginator:
+        for session in paginator:
+            if session.id == "a0":
+                break
+    assert paginator.has_more is True
+    rest = client.chat_sessions.get_all(start_key=paginator.last_key)
+    assert [s.id for s in rest] == ["a1", "a2", "b0", "b1"]
+    # the resume re-reads page a and skips a0, then reads page b
+    assert [query(c.request) for c in route.calls] == [[], [], [("startKey", "p2")]]
+
+
+def test_a_loop_left_inside_the_last_page_still_has_more(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    pages = {None: page(["a0", "a1"], "p2"), "p2": page(["b0", "b1", "b2"], None)}
+    api.get(SESSIONS).mock(side_effect=lambda request: pages[request.url.params.get("startKey")])
+
+    got = []
+    with client.chat_sessions.get_all() as paginator:
+        for session in paginator:
+            got.append(session.id)
+            if session.id == "b1":
+                break
+    assert paginator.has_more is True
+    rest = client.chat_sessions.get_all(start_key=paginator.last_key)
+    assert [*got, *[s.id for s in rest]] == ["a0", "a1", "b0", "b1", "b2"]
+    assert rest.has_more is False
+    assert rest.last_key is None
+
+
+def test_a_loop_left_at_the_end_of_a_page_keeps_the_server_key(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    api.get(SESSIONS).mock(side_effect=[page(["a0", "a1"], "p2"), page(["b0"], None)])
+
+    with client.chat_sessions.get_all() as paginator:
+        for session in paginator:
+            if session.id == "a1":
+                break
+    assert paginator.has_more is True
+    assert paginator.last_key == "p2"
+
+
+def test_pages_hand_out_whole_pages_so_last_key_is_the_servers(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    api.get(SESSIONS).mock(side_effect=[page(["a0", "a1"], "p2"), page(["b0"], None)])
+
+    with client.chat_sessions.get_all() as paginator:
+        for items in paginator.pages():
+            assert [s.id for s in items] == ["a0", "a1"]
+            break
+    assert paginator.last_key == "p2"

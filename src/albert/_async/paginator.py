@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ from albert.resources.base import Page
 __all__ = ["AsyncAlbertPaginator"]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+_GeneratorT = TypeVar("_GeneratorT", bound=AsyncGenerator[Any, None])
 
 
 class AsyncAlbertPaginator(Generic[ItemT]):
@@ -26,11 +27,13 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     only requested when an item of it will be used: with ``max_items`` the
     paginator never asks for a page past the limit.
 
-    Pages are requested at most one ahead of your code. On an event loop, the
-    next page is requested as soon as your code waits on something (I/O, a
-    sleep) while it works on the current page; a loop that never waits gets
-    each page when it reaches it, with no background task. Leaving the loop
-    early cancels a request still under way.
+    The non-blocking client also reads at most one page ahead: the next page is
+    requested as soon as your code waits on something (I/O, a sleep) while it
+    works on the current one; a loop that never waits gets each page when it
+    reaches it, with no background task (see the pagination guide). Inside
+    ``async with paginator:``, a loop left early is closed when the block
+    ends, with its read-ahead if any; elsewhere, when its iterator is
+    collected.
 
     Parameters
     ----------
@@ -62,7 +65,16 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     `last_key` is opaque: pass it back as ``start_key`` to continue exactly
     after the last item yielded, also when ``max_items`` ended iteration in
     the middle of a page (the SDK then re-reads that page and skips what was
-    yielded). Iterating the paginator again starts over from ``start_key``.
+    yielded), or a loop left inside a page. Iterating the paginator again
+    starts over from ``start_key``.
+
+    Examples
+    --------
+    >>> async with client.chat_messages.get_all(session_id=sid) as messages:
+    ...     async for message in messages:
+    ...         if message.role == "assistant":
+    ...             break
+    >>> resume_from = messages.last_key  # right after that message
     """
 
     def __init__(
@@ -80,6 +92,7 @@ class AsyncAlbertPaginator(Generic[ItemT]):
         self._page_model: type[Page[ItemT]] = Page[item_type]  # type: ignore[valid-type]
         self._params = dict(params or {})
         self._cursor = PageCursor(max_items=max_items, start_key=start_key)
+        self._held: list[AsyncGenerator[Any, None]] | None = None
 
     @property
     def has_more(self) -> bool:
@@ -91,14 +104,40 @@ class AsyncAlbertPaginator(Generic[ItemT]):
         """Where to resume, right after the last item yielded; ``None`` at the end."""
         return self._cursor.last_key
 
-    async def pages(self) -> AsyncIterator[list[ItemT]]:
-        """Yield the listing page by page.
+    def pages(self) -> AsyncGenerator[list[ItemT], None]:
+        """Iterate over the listing page by page.
 
-        Yields
-        ------
-        list
-            The items of one page (cut short at ``max_items``).
+        Returns
+        -------
+        AsyncGenerator[list, None]
+            Yields the items of one page at a time (the last cut short at
+            ``max_items``).
         """
+        return self._track(self._pages())
+
+    async def __aenter__(self) -> AsyncAlbertPaginator[ItemT]:
+        self._held = []
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Close what was iterated inside the block now, rather than when the
+        # collector finds it: a read-ahead is cancelled at once, and trio sees
+        # no async generator left unfinished.
+        held, self._held = self._held or [], None
+        for iteration in held:
+            await iteration.aclose()
+
+    def __aiter__(self) -> AsyncGenerator[ItemT, None]:
+        return self._track(self._items())
+
+    def _track(self, iteration: _GeneratorT) -> _GeneratorT:
+        # Held only inside `async with`: elsewhere, a loop left early must leave
+        # its iterator to be collected (and closed) as soon as the loop drops it.
+        if self._held is not None:
+            self._held.append(iteration)
+        return iteration
+
+    async def _pages(self) -> AsyncGenerator[list[ItemT], None]:
         cursor = self._cursor
         cursor.restart()
         ahead: Prefetch[Page[ItemT]] | None = None
@@ -117,11 +156,16 @@ class AsyncAlbertPaginator(Generic[ItemT]):
             if ahead is not None:
                 ahead.cancel()
 
+    async def _items(self) -> AsyncGenerator[ItemT, None]:
+        reading = self._cursor.reading  # so `last_key` follows a stop inside a page
+        pages = self._pages()
+        try:
+            async for page in pages:
+                for item in reading(page):
+                    yield item
+        finally:
+            await pages.aclose()  # cancels a read-ahead now, not when collected
+
     async def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
         response = await self._session.request("GET", self._path, params=params)
         return decode_model(response, self._page_model)
-
-    async def __aiter__(self) -> AsyncIterator[ItemT]:
-        async for page in self.pages():
-            for item in page:
-                yield item

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -18,6 +18,7 @@ from albert.resources.base import Page
 __all__ = ["AlbertPaginator"]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+_GeneratorT = TypeVar("_GeneratorT", bound=Generator[Any, None])
 
 
 class AlbertPaginator(Generic[ItemT]):
@@ -28,11 +29,13 @@ class AlbertPaginator(Generic[ItemT]):
     only requested when an item of it will be used: with ``max_items`` the
     paginator never asks for a page past the limit.
 
-    Pages are requested at most one ahead of your code. On an event loop, the
-    next page is requested as soon as your code waits on something (I/O, a
-    sleep) while it works on the current page; a loop that never waits gets
-    each page when it reaches it, with no background task. Leaving the loop
-    early cancels a request still under way.
+    The non-blocking client also reads at most one page ahead: the next page is
+    requested as soon as your code waits on something (I/O, a sleep) while it
+    works on the current one; a loop that never waits gets each page when it
+    reaches it, with no background task (see the pagination guide). Inside
+    ``with paginator:``, a loop left early is closed when the block
+    ends, with its read-ahead if any; elsewhere, when its iterator is
+    collected.
 
     Parameters
     ----------
@@ -64,7 +67,16 @@ class AlbertPaginator(Generic[ItemT]):
     `last_key` is opaque: pass it back as ``start_key`` to continue exactly
     after the last item yielded, also when ``max_items`` ended iteration in
     the middle of a page (the SDK then re-reads that page and skips what was
-    yielded). Iterating the paginator again starts over from ``start_key``.
+    yielded), or a loop left inside a page. Iterating the paginator again
+    starts over from ``start_key``.
+
+    Examples
+    --------
+    >>> with client.chat_messages.get_all(session_id=sid) as messages:
+    ...     for message in messages:
+    ...         if message.role == "assistant":
+    ...             break
+    >>> resume_from = messages.last_key  # right after that message
     """
 
     def __init__(
@@ -82,6 +94,7 @@ class AlbertPaginator(Generic[ItemT]):
         self._page_model: type[Page[ItemT]] = Page[item_type]  # type: ignore[valid-type]
         self._params = dict(params or {})
         self._cursor = PageCursor(max_items=max_items, start_key=start_key)
+        self._held: list[Generator[Any, None]] | None = None
 
     @property
     def has_more(self) -> bool:
@@ -93,14 +106,40 @@ class AlbertPaginator(Generic[ItemT]):
         """Where to resume, right after the last item yielded; ``None`` at the end."""
         return self._cursor.last_key
 
-    def pages(self) -> Iterator[list[ItemT]]:
-        """Yield the listing page by page.
+    def pages(self) -> Generator[list[ItemT], None]:
+        """Iterate over the listing page by page.
 
-        Yields
-        ------
-        list
-            The items of one page (cut short at ``max_items``).
+        Returns
+        -------
+        Generator[list, None]
+            Yields the items of one page at a time (the last cut short at
+            ``max_items``).
         """
+        return self._track(self._pages())
+
+    def __enter__(self) -> AlbertPaginator[ItemT]:
+        self._held = []
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Close what was iterated inside the block now, rather than when the
+        # collector finds it: a read-ahead is cancelled at once, and trio sees
+        # no async generator left unfinished.
+        held, self._held = self._held or [], None
+        for iteration in held:
+            iteration.close()
+
+    def __iter__(self) -> Generator[ItemT, None]:
+        return self._track(self._items())
+
+    def _track(self, iteration: _GeneratorT) -> _GeneratorT:
+        # Held only inside `with`: elsewhere, a loop left early must leave
+        # its iterator to be collected (and closed) as soon as the loop drops it.
+        if self._held is not None:
+            self._held.append(iteration)
+        return iteration
+
+    def _pages(self) -> Generator[list[ItemT], None]:
         cursor = self._cursor
         cursor.restart()
         ahead: Prefetch[Page[ItemT]] | None = None
@@ -119,11 +158,16 @@ class AlbertPaginator(Generic[ItemT]):
             if ahead is not None:
                 ahead.cancel()
 
+    def _items(self) -> Generator[ItemT, None]:
+        reading = self._cursor.reading  # so `last_key` follows a stop inside a page
+        pages = self._pages()
+        try:
+            for page in pages:
+                for item in reading(page):
+                    yield item
+        finally:
+            pages.close()  # cancels a read-ahead now, not when collected
+
     def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
         response = self._session.request("GET", self._path, params=params)
         return decode_model(response, self._page_model)
-
-    def __iter__(self) -> Iterator[ItemT]:
-        for page in self.pages():
-            for item in page:
-                yield item

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 __all__ = ["PageCursor"]
@@ -37,10 +39,54 @@ class PageCursor:
     def restart(self) -> None:
         """Go back to ``start_key``, before any page."""
         self.next_key, self._skip = decode_resume_key(self.start_key)
-        self.last_key: str | None = self.start_key
-        self.has_more = True
         self.yielded = 0
         self._exhausted = False
+        # Where the listing stands once the last page taken has been handed out
+        # whole, and where that page started (for a stop inside it).
+        self._key_after_page: str | None = self.start_key
+        self._more_after_page = True
+        self._page_key: str | None = None
+        self._page_offset = 0
+        self._page_size = 0
+        self._reading: Iterator[Any] | None = None
+
+    @property
+    def last_key(self) -> str | None:
+        """The key that resumes right after the last item handed out; ``None`` at the end."""
+        unread = self._unread()
+        if unread:
+            handed_out = self._page_offset + self._page_size - unread
+            return encode_resume_key(self._page_key, handed_out)
+        return self._key_after_page
+
+    @property
+    def has_more(self) -> bool:
+        """Whether the listing may have items past those handed out so far."""
+        return bool(self._unread()) or self._more_after_page
+
+    def reading(self, items: list[T]) -> Iterator[T]:
+        """Return an iterator over a page's items that keeps `last_key` at the last one read.
+
+        Iterating items one by one, a consumer may stop inside a page; its
+        position is read from the iterator when `last_key` is asked for, so the
+        iteration itself costs nothing more.
+
+        Parameters
+        ----------
+        items : list[T]
+            The items `take` returned for the latest page.
+
+        Returns
+        -------
+        Iterator[T]
+            An iterator over ``items``.
+        """
+        self._reading = iterator = iter(items)
+        return iterator
+
+    def _unread(self) -> int:
+        reading = self._reading
+        return 0 if reading is None else operator.length_hint(reading)
 
     def wants_another_page(self) -> bool:
         """Tell whether another page should be requested."""
@@ -82,11 +128,13 @@ class PageCursor:
         if room is not None and len(fresh) > room:
             # Cut short: resume inside this page, after what was yielded.
             fresh = fresh[:room]
-            self.last_key = encode_resume_key(page_key, skipped + room)
-            self.has_more = True
+            self._key_after_page = encode_resume_key(page_key, skipped + room)
+            self._more_after_page = True
         else:
-            self.last_key = server_key if server_has_more else None
-            self.has_more = server_has_more
+            self._key_after_page = server_key if server_has_more else None
+            self._more_after_page = server_has_more
+        self._page_key, self._page_offset, self._page_size = page_key, skipped, len(fresh)
+        self._reading = None  # handed out whole, unless `reading` is asked for
         self.next_key = server_key
         self.yielded += len(fresh)
         self._exhausted = not server_has_more
