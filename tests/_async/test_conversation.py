@@ -93,7 +93,7 @@ async def test_a_whole_conversation(client: AsyncAlbert, api: respx.MockRouter) 
         sequence=answer.sequence,
         type=ChatFlagType.STARRED,
     )
-    starred = await client.chat_flags.get_all(type=ChatFlagType.STARRED)
+    starred = [f async for f in client.chat_flags.get_all(type=ChatFlagType.STARRED)]
     assert [(f.source_request_id, f.sequence) for f in starred] == [
         (answer.source_request_id, "003")
     ]

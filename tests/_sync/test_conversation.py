@@ -95,7 +95,7 @@ def test_a_whole_conversation(client: Albert, api: respx.MockRouter) -> None:
         sequence=answer.sequence,
         type=ChatFlagType.STARRED,
     )
-    starred = client.chat_flags.get_all(type=ChatFlagType.STARRED)
+    starred = [f for f in client.chat_flags.get_all(type=ChatFlagType.STARRED)]
     assert [(f.source_request_id, f.sequence) for f in starred] == [
         (answer.source_request_id, "003")
     ]

@@ -120,7 +120,7 @@ def test_the_full_conversation_with_the_sync_client(server: LocalAlbert) -> None
         client.chat_flags.remove(
             session_id=sid, source_request_id=srid, sequence=seq, type=ChatFlagType.STARRED
         )
-        assert client.chat_flags.get_all(type=ChatFlagType.STARRED) == []
+        assert list(client.chat_flags.get_all(type=ChatFlagType.STARRED)) == []
 
         error = created[5]
         client.chat_messages.delete(
@@ -164,14 +164,14 @@ async def test_the_full_conversation_with_the_async_client(server: LocalAlbert) 
             session_id=sid, source_request_id=srid, sequence=seq
         )
         assert flags.flags == [ChatFlagType.STARRED]
-        assert len(await client.chat_flags.get_all(type=ChatFlagType.STARRED)) == 1
+        assert len([f async for f in client.chat_flags.get_all(type=ChatFlagType.STARRED)]) == 1
         updated = await client.chat_messages.update(
             session_id=sid, source_request_id=srid, sequence=seq, content="Resin B, 4 min."
         )
         assert updated.content == "Resin B, 4 min."
         await client.chat_messages.delete(session_id=sid, source_request_id=srid, sequence=seq)
         assert len([m async for m in client.chat_messages.get_all(session_id=sid)]) == 5
-        assert await client.chat_flags.get_all(type=ChatFlagType.STARRED) == []
+        assert [f async for f in client.chat_flags.get_all(type=ChatFlagType.STARRED)] == []
 
         renamed = await client.chat_folders.update(id=fid, name="Archive")
         assert renamed.name == "Archive"

@@ -133,7 +133,7 @@ def test_sync_setting_a_flag_is_retried_after_a_503(
             sequence="000",
             type=ChatFlagType.STARRED,
         )
-        assert len(client.chat_flags.get_all(type=ChatFlagType.STARRED)) == 1
+        assert len(list(client.chat_flags.get_all(type=ChatFlagType.STARRED))) == 1
     assert len(sync_waits) == 1
 
 

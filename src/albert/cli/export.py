@@ -225,7 +225,7 @@ async def export_session_async(
     finally:
         if progress is not None:
             progress.done()
-    export.star(await client.chat_flags.get_all(type=ChatFlagType.STARRED))
+    export.star([flag async for flag in client.chat_flags.get_all(type=ChatFlagType.STARRED)])
     return export
 
 

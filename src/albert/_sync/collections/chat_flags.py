@@ -43,26 +43,38 @@ class ChatFlagCollection(BaseCollection):
         return f"{self._sessions_base}/{session}/messages/{request}/flag"
 
     @validate_call
-    def get_all(self, *, type: ChatFlagType) -> list[ChatFlag]:
-        """List the flags of one type across the caller's messages.
+    def get_all(
+        self,
+        *,
+        type: ChatFlagType,
+        max_items: int | None = None,
+        start_key: str | None = None,
+    ) -> AlbertPaginator[ChatFlag]:
+        """Iterate over the flags of one type across the caller's messages.
 
         Parameters
         ----------
         type : ChatFlagType
             The flag type to list (for example ``ChatFlagType.STARRED``).
+        max_items : int | None, optional
+            Maximum number of items to return in total. If None, fetches all
+            available items.
+        start_key : str | None, optional
+            Resume a listing from a paginator's ``last_key``.
 
         Returns
         -------
-        list[ChatFlag]
-            The flags, following further pages if the server sends any.
+        AlbertPaginator[ChatFlag]
+            Iterate it for the flags of that type.
         """
-        paginator = AlbertPaginator(
+        return AlbertPaginator(
             session=self._session,
             path=self.base_path,
             item_type=ChatFlag,
             params=flag_query(None, type, None),
+            max_items=max_items,
+            start_key=start_key,
         )
-        return [flag for flag in paginator]
 
     @validate_call
     def get_by_message(
