@@ -106,3 +106,31 @@ def test_a_sqlite_file_keeps_data_and_token_across_a_restart(tmp_path: Path) -> 
     with LocalAlbert(db_path=db) as second:
         assert second.token == token  # remembered: clients keep working
         assert [s["id"] for s in _sessions(second).json()["Items"]] == [created["id"]]
+
+
+def test_connections_to_a_bound_socket_send_without_delay_on_plain_asyncio() -> None:
+    # uvicorn serves on plain asyncio where uvloop is not installed (the
+    # `testing` extra does not pull it in). asyncio turns Nagle's algorithm off
+    # only for connections accepted on a TCP-protocol socket; with it on, each
+    # response waited ~40 ms for the client's delayed ACK.
+    import asyncio
+    import socket
+
+    async def accepted_nodelay() -> int:
+        sock = bind_socket()
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            conn = writer.get_extra_info("socket")
+            seen.set_result(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=sock)
+        async with server:
+            port = sock.getsockname()[1]
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            result = await asyncio.wait_for(seen, 5)
+            writer.close()
+        return result
+
+    assert asyncio.run(accepted_nodelay()) != 0

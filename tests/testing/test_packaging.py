@@ -58,12 +58,14 @@ def test_the_stores_need_no_extra() -> None:
     assert result.stdout.strip() == "ok", result.stderr
 
 
-def test_the_cli_says_what_to_install(tmp_path: object) -> None:
+@pytest.mark.parametrize("command", ["demo", "serve"])
+@pytest.mark.parametrize("missing", ["uvicorn", "starlette"])
+def test_the_cli_says_what_to_install(command: str, missing: str) -> None:
     result = _python(
         "import sys\n"
-        "sys.modules['uvicorn'] = None\n"
+        f"sys.modules[{missing!r}] = None\n"
         "from albert.cli import main\n"
-        "sys.exit(main(['demo']))"
+        f"sys.exit(main([{command!r}]))"
     )
     assert result.returncode == 1
     assert "pip install 'albert-chat[testing]'" in result.stderr

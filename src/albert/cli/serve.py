@@ -158,8 +158,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     int
         0 once stopped.
     """
-    import uvicorn
-
+    # The emulator's modules (not uvicorn) first: they say which extra is missing.
     from albert.testing.app import EmulatorApp
     from albert.testing.server import bind_socket
 
@@ -184,6 +183,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                     "from other machines",
                     file=sys.stderr,
                 )
+            import uvicorn  # installed: albert.testing.server imported it above
+
             config = uvicorn.Config(
                 app, log_level="warning", access_log=False, lifespan="off", ws="none"
             )
