@@ -251,6 +251,7 @@ def test_export_of_an_unknown_session_is_one_line_and_no_traceback() -> None:
     ("args", "env", "needle"),
     [
         (["export", "s"], {}, "ALBERT_TOKEN"),
+        (["export", "s", "--local"], {}, "ALBERT_TOKEN that 'albert-chat serve' printed"),
         (["export", "s", "--db", "x.db"], {}, "--local"),
         (["export", "s", "--local", "--db", "missing.db"], {}, "no emulator database"),
         (["export", "s", "--out", "/no/such/dir/x.md", "--local", "--db", "DB"], {}, "/no/such"),

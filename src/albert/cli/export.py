@@ -64,8 +64,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help=(
             "export from the local emulator: the one 'albert-chat serve' runs "
-            f"(ALBERT_BASE_URL, default http://127.0.0.1:{DEFAULT_PORT}), or with --db "
-            "straight from its SQLite file"
+            f"(ALBERT_BASE_URL, default http://127.0.0.1:{DEFAULT_PORT}, and the "
+            "ALBERT_TOKEN it printed), or with --db straight from its SQLite file"
         ),
     )
     parser.add_argument(
@@ -296,11 +296,20 @@ def _client(local: bool) -> Albert:
     from albert import Albert
     from albert.cli.serve import DEFAULT_PORT
     from albert.core.auth import AlbertClientCredentials, auth_from_env
+    from albert.exceptions import AlbertAuthError
 
     base_url = None
     if local and not os.environ.get("ALBERT_BASE_URL"):
         base_url = f"http://127.0.0.1:{DEFAULT_PORT}"
-    credentials = auth_from_env()
+    try:
+        credentials = auth_from_env()
+    except AlbertAuthError as exc:
+        if not local:
+            raise
+        raise AlbertAuthError(
+            f"{exc} For --local: export the ALBERT_TOKEN that 'albert-chat serve' printed, "
+            "or read its file with --db PATH."
+        ) from None
     if isinstance(credentials, str):
         return Albert(base_url=base_url, token=credentials)
     if base_url is not None:
