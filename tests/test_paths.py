@@ -35,8 +35,8 @@ def _client(seen: list[httpx.Request]) -> Albert:
         ("#frag", "/api/v3/chats/sessions/%23frag"),
         ("with space", "/api/v3/chats/sessions/with%20space"),
         ("résumé", "/api/v3/chats/sessions/r%C3%A9sum%C3%A9"),
-        ("..", "/api/v3/chats/sessions/%2E%2E"),
-        (".", "/api/v3/chats/sessions/%2E"),
+        ("...", "/api/v3/chats/sessions/..."),
+        ("..x", "/api/v3/chats/sessions/..x"),
         ("%2F", "/api/v3/chats/sessions/%252F"),
     ],
 )
@@ -57,14 +57,26 @@ def test_ids_in_nested_paths_and_queries() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["", None, 5])
+@pytest.mark.parametrize("bad", ["", None, 5, ".", ".."])
 def test_empty_or_non_string_ids_are_refused(bad: object) -> None:
     with pytest.raises((ValueError, TypeError)):
         path_segment(bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_dot_ids_are_refused_before_anything_is_sent(dots: str) -> None:
+    seen: list[httpx.Request] = []
+    with _client(seen) as client, pytest.raises(ValueError, match="another path"):
+        client.chat_sessions.get_by_id(id=dots)
+    assert seen == []
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1))
+@given(
+    st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1).filter(
+        lambda text: text not in (".", "..")
+    )
+)
 def test_any_id_arrives_as_one_segment_that_decodes_back(id: str) -> None:
     seen: list[httpx.Request] = []
     with _client(seen) as client:

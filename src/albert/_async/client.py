@@ -102,6 +102,8 @@ class AsyncAlbert:
                 http_client=http_client,
                 limits=limits,
             )
+        elif not isinstance(session, AsyncAlbertSession):
+            raise TypeError(f"session must be an AsyncAlbertSession, got {type(session).__name__}")
         else:
             given = {
                 "base_url": base_url is not None,

@@ -24,7 +24,7 @@ from albert.core.config import (
     split_api_headers,
 )
 from albert.core.logs import logger, setup_logging_from_env
-from albert.core.responses import error_from_response, transport_error
+from albert.core.responses import credentials_redactor, error_from_response, transport_error
 from albert.core.retry import AttemptState, RetryPolicy, may_have_applied, retry_reason
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.exceptions import NotFoundError, UnauthorizedError
@@ -106,6 +106,10 @@ class AsyncAlbertSession:
             self._base_url = resolve_auth_base_url(base_url, auth_manager)
         self.timeout = resolve_timeout(timeout)
         self.retry_policy = RetryPolicy(max_retries=max_retries)
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+            )
         if http_client is not None and limits is not None:
             raise ValueError("pass limits to the http_client you build, not beside it")
         self._owns_client = http_client is None
@@ -327,7 +331,12 @@ class AsyncAlbertSession:
         try:
             response = await self._client.send(request)
         except httpx.RequestError as exc:  # transport failures, and undecodable bodies
-            raise transport_error(exc, method=request.method, url=str(request.url)) from exc
+            raise transport_error(
+                exc,
+                method=request.method,
+                url=str(request.url),
+                redact=credentials_redactor(request.headers.get("Authorization")),
+            ) from exc
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s in %.1f ms (attempt %d)",

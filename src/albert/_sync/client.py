@@ -104,6 +104,8 @@ class Albert:
                 http_client=http_client,
                 limits=limits,
             )
+        elif not isinstance(session, AlbertSession):
+            raise TypeError(f"session must be an AlbertSession, got {type(session).__name__}")
         else:
             given = {
                 "base_url": base_url is not None,

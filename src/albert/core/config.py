@@ -53,10 +53,17 @@ def resolve_base_url(base_url: str | None) -> str:
     Raises
     ------
     ValueError
-        If the URL is not an absolute ``http(s)`` URL.
+        If the URL is not an absolute ``http(s)`` URL, or carries a user name
+        or password.
     """
     raw = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     url = httpx.URL(raw.strip())
+    if url.userinfo:
+        # Not echoed: it holds a password. The URL would reach reprs, errors and logs.
+        raise ValueError(
+            "base_url must not carry a user name or password; "
+            "pass credentials with token= or auth_manager="
+        )
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an absolute http(s) URL, got {raw!r}")
     if url.query or url.fragment:
@@ -75,18 +82,31 @@ def resolve_token(token: str | None) -> str:
     Returns
     -------
     str
-        The token.
+        The token, without surrounding whitespace (a token read from a file
+        or a CRLF ``.env`` often ends with a line break).
 
     Raises
     ------
     AlbertAuthError
         If neither the argument nor the environment variable holds a token.
+    TypeError
+        If ``token`` is not a string.
+    ValueError
+        If the token holds characters a bearer token cannot hold (spaces,
+        control characters, non-ASCII). The message never shows the token.
     """
-    resolved = token or os.environ.get(ENV_TOKEN)
+    if token is not None and not isinstance(token, str):
+        raise TypeError(f"token must be a string, got {type(token).__name__}")
+    resolved = (token or os.environ.get(ENV_TOKEN) or "").strip()
     if not resolved:
         raise AlbertAuthError(
             "No credentials: pass token=... (or auth_manager=...), "
             f"or set the {ENV_TOKEN} environment variable."
+        )
+    if not all("!" <= char <= "~" for char in resolved):
+        raise ValueError(
+            "the token holds a space, a control character or a non-ASCII character, "
+            "which a bearer token cannot (it is not shown here)"
         )
     return resolved
 
@@ -103,10 +123,27 @@ def resolve_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
     -------
     httpx.Timeout
         The timeout to send requests with.
+
+    Raises
+    ------
+    TypeError
+        If ``timeout`` is none of those (a string, for example).
+    ValueError
+        If a number of seconds is negative.
     """
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    return httpx.Timeout(timeout)
+    resolved = timeout if isinstance(timeout, httpx.Timeout) else None
+    if resolved is None:
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float)
+        ):
+            raise TypeError(
+                f"timeout must be seconds, an httpx.Timeout or None, got {type(timeout).__name__}"
+            )
+        resolved = httpx.Timeout(timeout)
+    for phase, seconds in resolved.as_dict().items():
+        if seconds is not None and seconds < 0:
+            raise ValueError(f"timeout must not be negative, got {seconds} s to {phase}")
+    return resolved
 
 
 #: Headers that only requests to the API carry (lower case): the credentials
@@ -148,6 +185,15 @@ def build_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
     -------
     dict[str, str]
         ``Accept``, ``Content-Type`` and ``User-Agent``, then ``extra``.
+
+    Raises
+    ------
+    TypeError
+        If a name or a value is not a string.
+    ValueError
+        If a name is not a valid header name, or a value holds a control
+        character (a line break would let it inject other headers) or a
+        non-ASCII character.
     """
     headers = {
         "Accept": "application/json",
@@ -155,5 +201,23 @@ def build_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
         "User-Agent": USER_AGENT,
     }
     if extra:
+        for name, value in extra.items():
+            _check_header(name, value)
         headers.update(extra)
     return headers
+
+
+def _check_header(name: object, value: object) -> None:
+    # Checked here, not when httpx sends: its error quotes the value, which may
+    # be a secret, and would come as a failed connection, after retries.
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError(
+            f"headers must map strings to strings, got {name!r}: a {type(value).__name__}"
+        )
+    if not name or not all("!" <= char <= "~" and char != ":" for char in name):
+        raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+    if any(char > "~" or (char < " " and char != "\t") for char in value):
+        raise ValueError(
+            f"the value of header {name!r} holds a line break, another control character "
+            "or a non-ASCII character (it is not shown here)"
+        )

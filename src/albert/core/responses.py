@@ -19,7 +19,13 @@ from albert.exceptions import (
     exception_class_for_status,
 )
 
-__all__ = ["decode_model", "error_from_response", "request_id_of", "transport_error"]
+__all__ = [
+    "credentials_redactor",
+    "decode_model",
+    "error_from_response",
+    "request_id_of",
+    "transport_error",
+]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -204,3 +210,22 @@ def transport_error(
         method=method,
         url=url,
     )
+
+
+def credentials_redactor(authorization: str | None) -> Callable[[str], str]:
+    """Return a function that blanks the credentials of an ``Authorization`` header out of a text.
+
+    Parameters
+    ----------
+    authorization : str | None
+        The header's value (``"Bearer <token>"``), if the request had one.
+
+    Returns
+    -------
+    Callable[[str], str]
+        Replaces the credentials with ``***`` wherever the text quotes them.
+    """
+    credentials = (authorization or "").partition(" ")[2].strip()
+    if len(credentials) < 8:  # nothing worth hiding that could not also mangle the text
+        return str
+    return lambda text: text.replace(credentials, "***")

@@ -38,9 +38,9 @@ def path_segment(value: str, *, name: str = "id") -> str:
     if not value:
         raise ValueError(f"{name} must not be empty")
     if value in (".", ".."):
-        # "." and ".." are unreserved characters; percent-encoding them is the
-        # only way to keep a server or proxy from collapsing the path.
-        return value.replace(".", "%2E")
+        # Dots are unreserved: servers and proxies may decode "%2E%2E" back to
+        # ".." and collapse the path onto another endpoint, so never send one.
+        raise ValueError(f"{name} must not be {value!r}: it would name another path")
     return quote(value, safe="")
 
 

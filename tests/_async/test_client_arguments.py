@@ -1,0 +1,123 @@
+"""Bad client arguments fail when the client is built, with a message that keeps secrets out."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from albert import AsyncAlbert
+from albert import exceptions as exc
+from tests._async.helpers import SESSIONS, TOKEN
+
+BASE = "https://albert.test"
+SECRET = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.sig"
+
+
+async def test_a_token_read_with_its_line_break_is_sent_without_it(
+    monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
+) -> None:
+    monkeypatch.setenv("ALBERT_TOKEN", f"{TOKEN}\r\n")  # a CRLF .env file
+    route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
+
+    async with AsyncAlbert(base_url=BASE) as from_env:
+        await from_env.chat_sessions.get_by_id(id="a")
+    async with AsyncAlbert(base_url=BASE, token=f" {TOKEN}\n") as given:
+        await given.chat_sessions.get_by_id(id="a")
+    assert [c.request.headers["authorization"] for c in route.calls] == [f"Bearer {TOKEN}"] * 2
+
+
+@pytest.mark.parametrize("token", [f"{SECRET[:10]}\n{SECRET[10:]}", f"{SECRET} x", f"{SECRET}é"])
+async def test_a_token_no_header_can_carry_is_refused_without_showing_it(token: str) -> None:
+    with pytest.raises(ValueError, match="token") as caught:
+        AsyncAlbert(base_url=BASE, token=token)
+    assert SECRET[:10] not in str(caught.value)
+    assert SECRET[10:] not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Api-Key": f"{SECRET}\r\nX-Injected: 1"},
+        {"X-Api-Key": f"{SECRET}\x00"},
+        {"X-Api-Key": f"{SECRET}é"},
+    ],
+)
+async def test_a_header_value_with_a_control_character_is_refused_without_showing_it(
+    headers: dict[str, str],
+) -> None:
+    with pytest.raises(ValueError, match="X-Api-Key") as caught:
+        AsyncAlbert(base_url=BASE, token=TOKEN, headers=headers)
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [
+        ({"X Bad": "v"}, ValueError),
+        ({"X-Colon:": "v"}, ValueError),
+        ({"": "v"}, ValueError),
+        ({"X-Num": 5}, TypeError),
+    ],
+)
+async def test_a_bad_header_name_or_value_type_is_refused(
+    headers: dict[str, str], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        AsyncAlbert(base_url=BASE, token=TOKEN, headers=headers)
+
+
+async def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValueError, match="user name or password") as caught:
+        AsyncAlbert(base_url="https://svc:hunter2pass@albert.test", token=TOKEN)
+    assert "hunter2pass" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [
+        ("30", TypeError),
+        (True, TypeError),
+        (-1, ValueError),
+        (httpx.Timeout(5.0, connect=-1.0), ValueError),
+    ],
+)
+async def test_a_bad_timeout_is_refused_when_the_client_is_built(
+    timeout: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="timeout"):
+        AsyncAlbert(base_url=BASE, token=TOKEN, timeout=timeout)  # type: ignore[arg-type]
+
+
+async def test_good_timeouts_are_taken(api: respx.MockRouter) -> None:
+    for timeout in (None, 0, 2.5, 30, httpx.Timeout(None), httpx.Timeout(5.0, connect=1.0)):
+        async with AsyncAlbert(base_url=BASE, token=TOKEN, timeout=timeout) as client:
+            assert client.session.timeout == (
+                timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            )
+
+
+@pytest.mark.parametrize(
+    ("max_retries", "error"), [(2.5, TypeError), (True, TypeError), (-1, ValueError)]
+)
+async def test_a_bad_max_retries_is_refused(max_retries: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="max_retries"):
+        AsyncAlbert(base_url=BASE, token=TOKEN, max_retries=max_retries)  # type: ignore[arg-type]
+    client = AsyncAlbert(base_url=BASE, token=TOKEN)
+    with pytest.raises(error, match="max_retries"):
+        client.with_options(max_retries=max_retries)  # type: ignore[arg-type]
+    await client.aclose()
+
+
+async def test_a_transport_error_quoting_the_token_shows_it_blanked(
+    api: respx.MockRouter,
+) -> None:
+    api.get(f"{SESSIONS}/a").mock(
+        side_effect=httpx.LocalProtocolError(f"Illegal header value b'Bearer {SECRET}'")
+    )
+    client = AsyncAlbert(base_url=BASE, token=SECRET, max_retries=0)
+    with pytest.raises(exc.AlbertConnectionError) as caught:
+        await client.chat_sessions.get_by_id(id="a")
+    await client.aclose()
+    assert SECRET not in str(caught.value)
+    assert "Bearer ***" in str(caught.value)
