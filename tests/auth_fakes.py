@@ -63,16 +63,34 @@ class TokenEndpoint:
 
 
 class SSORefreshEndpoint:
-    """The SSO refresh endpoint: refresh n returns ``jwt(tenant, n)`` and ``refresh-s3cr3t-n``."""
+    """The SSO refresh endpoint: refresh n returns ``jwt(tenant, n)`` and ``refresh-s3cr3t-n``.
 
-    def __init__(self, tenants: Sequence[str] = ("TEN1",), exp: float = 3600) -> None:
+    With ``single_use=True`` it behaves like the real server: it accepts the
+    browser's refresh token and each one it hands out once, and answers
+    ``401 invalid refresh token`` otherwise.
+    """
+
+    def __init__(
+        self, tenants: Sequence[str] = ("TEN1",), exp: float = 3600, *, single_use: bool = False
+    ) -> None:
         self.tenants = tenants
         self.exp = exp
         self.received: list[str] = []
+        self.single_use = single_use
+        self._valid = {BROWSER_REFRESH}
+        self._issued = 0
+        self._lock = threading.Lock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.received.append(json.loads(request.content)["refreshtoken"])
-        n = len(self.received)
+        token = json.loads(request.content)["refreshtoken"]
+        with self._lock:
+            self.received.append(token)
+            if self.single_use and token not in self._valid:
+                return httpx.Response(401, json={"message": "invalid refresh token"})
+            self._valid.discard(token)
+            self._issued += 1
+            n = self._issued
+            self._valid.add(f"refresh-s3cr3t-{n}")
         return httpx.Response(
             200,
             json=[

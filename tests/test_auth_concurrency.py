@@ -28,8 +28,9 @@ from albert._async.auth import AsyncTokenProvider
 from albert._backends.login_callback import LoginCallbackServer
 from albert._sync.auth import TokenProvider
 from albert.core.auth_tokens import LOGIN_PATH, REFRESH_PATH, TOKEN_PATH
-from albert.exceptions import AlbertAuthError
+from albert.exceptions import AlbertAuthError, ServiceUnavailableError
 from tests.auth_fakes import (
+    BROWSER_REFRESH,
     CLIENT_ID,
     CLIENT_SECRET,
     EMAIL,
@@ -39,6 +40,7 @@ from tests.auth_fakes import (
     TokenEndpoint,
     access,
     free_port,
+    jwt,
 )
 
 BASE_URL = "https://albert.test"
@@ -303,12 +305,13 @@ async def test_callers_waiting_on_a_failed_token_request_share_its_error() -> No
         return httpx.Response(200, json=SESSION)
 
     client = async_client(handler)
+    once = client.with_options(max_retries=0)  # the retries of a 503 are not the point here
     errors: list[Exception] = []
 
     async def call() -> None:
         try:
-            await client.chat_sessions.get_by_id(id="s1")
-        except AlbertAuthError as error:
+            await once.chat_sessions.get_by_id(id="s1")
+        except ServiceUnavailableError as error:
             errors.append(error)
 
     async with anyio.create_task_group() as tasks:
@@ -316,10 +319,10 @@ async def test_callers_waiting_on_a_failed_token_request_share_its_error() -> No
             tasks.start_soon(call)
     assert len(attempts) == 1
     assert len(errors) == 20
-    assert "503" in str(errors[0])
+    assert errors[0].status_code == 503
 
-    with pytest.raises(AlbertAuthError):  # a later call tries again
-        await client.chat_sessions.get_by_id(id="s1")
+    with pytest.raises(ServiceUnavailableError):  # a later call tries again
+        await once.chat_sessions.get_by_id(id="s1")
     assert len(attempts) == 2
     await client.aclose()
 
@@ -337,8 +340,8 @@ def test_threads_waiting_on_a_failed_token_request_share_its_error() -> None:
 
     def call() -> None:
         try:
-            client.chat_sessions.get_by_id(id="s1")
-        except AlbertAuthError as error:
+            client.with_options(max_retries=0).chat_sessions.get_by_id(id="s1")
+        except ServiceUnavailableError as error:
             errors.append(error)
 
     with sync_client(handler) as client:
@@ -346,6 +349,97 @@ def test_threads_waiting_on_a_failed_token_request_share_its_error() -> None:
 
     assert len(attempts) == 1
     assert len(errors) == 16
+
+
+# one SSO manager shared by several clients: its refresh token is accepted once
+
+
+def _logged_in_sso() -> AlbertSSOClient:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in(BROWSER_REFRESH, None)  # as the browser login would
+    return sso
+
+
+async def test_async_clients_sharing_an_sso_manager_share_one_refresh() -> None:
+    refresh = SSORefreshEndpoint(single_use=True)
+    bearers: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.05)  # in flight while the other clients need a token
+            return refresh(request)
+        bearers.append(request.headers["authorization"])
+        return httpx.Response(200, json=SESSION)
+
+    sso = _logged_in_sso()
+    clients = [
+        AsyncAlbert(
+            auth_manager=sso, http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        )
+        for _ in range(4)
+    ]
+    async with anyio.create_task_group() as tasks:
+        for client in clients:
+            tasks.start_soon(functools.partial(client.chat_sessions.get_by_id, id="s1"))
+    for client in clients:
+        await client.aclose()
+
+    assert refresh.received == [BROWSER_REFRESH]
+    assert bearers == [f"Bearer {jwt('TEN1', 1)}"] * 4
+
+
+def test_threads_with_clients_sharing_an_sso_manager_share_one_refresh() -> None:
+    refresh = SSORefreshEndpoint(single_use=True)
+    seen = Recorder()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH_PATH:
+            time.sleep(0.05)  # in flight while the other threads need a token
+            return refresh(request)
+        return seen.api_call(request)
+
+    sso = _logged_in_sso()
+
+    def work() -> None:
+        transport = httpx.MockTransport(handler)
+        with Albert(auth_manager=sso, http_client=httpx.Client(transport=transport)) as client:
+            client.chat_sessions.get_by_id(id="s1")
+
+    _run_in_threads(8, work)
+
+    assert refresh.received == [BROWSER_REFRESH]
+    assert seen.bearers == [f"Bearer {jwt('TEN1', 1)}"] * 8
+
+
+async def test_sso_clients_hit_by_401_share_one_refresh_of_the_manager() -> None:
+    refresh = SSORefreshEndpoint(single_use=True)
+    seen = Recorder()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.05)
+            return refresh(request)
+        await anyio.sleep(0.01)
+        return seen.api_call(request, reject=jwt("TEN1", 1))
+
+    sso = _logged_in_sso()
+    clients = [
+        AsyncAlbert(
+            auth_manager=sso, http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        )
+        for _ in range(4)
+    ]
+    for client in clients:
+        await async_provider(client).get_token()  # every client starts with the same token
+    seen.bearers.clear()
+    async with anyio.create_task_group() as tasks:
+        for client in clients:
+            tasks.start_soon(functools.partial(client.chat_sessions.get_by_id, id="s1"))
+    for client in clients:
+        await client.aclose()
+
+    assert refresh.received == [BROWSER_REFRESH, "refresh-s3cr3t-1"]
+    assert seen.bearers.count(f"Bearer {jwt('TEN1', 2)}") == 4
 
 
 # a cancelled login does not leave its server behind
@@ -378,3 +472,28 @@ async def test_a_cancelled_browser_login_frees_its_port(monkeypatch: pytest.Monk
             await anyio.sleep(0.025)
     else:
         pytest.fail(f"port {port} is still taken a second after the login was cancelled")
+
+
+async def test_a_refresh_another_client_never_finishes_is_waited_for_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albert._async import auth as async_auth
+
+    monkeypatch.setattr(async_auth, "_SHARED_REFRESH_WAIT", 0.1)
+    requests: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json=SESSION)
+
+    sso = _logged_in_sso()
+    assert sso._claim_refresh(rejected=None, now=0.0) is not None  # a client that never returns
+    client = AsyncAlbert(
+        auth_manager=sso,
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    with anyio.fail_after(5), pytest.raises(AlbertAuthError, match="refreshing the token"):
+        await client.chat_sessions.get_by_id(id="s1")
+    await client.aclose()
+    assert requests == []

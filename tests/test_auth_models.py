@@ -28,9 +28,10 @@ from albert.core.auth_tokens import (
     select_tenant,
     sso_login_url,
     sso_refresh_request,
+    token_endpoint_error,
     token_request_error,
 )
-from albert.exceptions import AlbertAuthError
+from albert.exceptions import AlbertAuthError, ServiceUnavailableError, TooManyRequestsError
 from tests.auth_fakes import CLIENT_ID, CLIENT_SECRET, EMAIL, SECRET_MARKER
 
 BASE_URL = "https://albert.test"
@@ -418,6 +419,50 @@ def test_a_token_error_does_not_quote_a_non_json_body() -> None:
     )
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_a_token_endpoint_refusal_is_an_auth_error(status: int) -> None:
+    request = client_credentials_request(credentials())
+
+    error = token_endpoint_error(request, answer(request.url, status, {"message": "no"}))
+
+    assert type(error) is AlbertAuthError
+    assert f"answered {status}" in str(error)
+
+
+def test_a_busy_token_endpoint_is_an_http_error_with_status_and_request_id() -> None:
+    request = client_credentials_request(credentials())
+    busy = httpx.Response(
+        503,
+        json={"message": f"down, secret {CLIENT_SECRET}"},
+        headers={"x-request-id": "req-7"},
+        request=httpx.Request("POST", request.url),
+    )
+
+    error = token_endpoint_error(request, busy)
+
+    assert isinstance(error, ServiceUnavailableError)
+    assert (error.status_code, error.method, error.url) == (503, "POST", request.url)
+    assert error.request_id == "req-7"
+    assert error.response is busy
+    assert str(error) == (
+        "503 POST https://albert.test/api/v3/login/oauth/token: "
+        "token request failed: down, secret *** (request id req-7)"
+    )
+    assert SECRET_MARKER not in repr(error)
+
+
+def test_a_rate_limited_token_endpoint_keeps_its_retry_after() -> None:
+    request = sso_refresh_request(BASE_URL, SecretStr("refresh-s3cr3t"))
+    response = httpx.Response(
+        429, headers={"Retry-After": "12"}, request=httpx.Request("POST", request.url)
+    )
+
+    error = token_endpoint_error(request, response)
+
+    assert isinstance(error, TooManyRequestsError)
+    assert error.retry_after == 12.0
+
+
 def test_the_email_check() -> None:
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
     request = email_check_request(sso, tenant_id=None)
@@ -444,3 +489,60 @@ def test_a_misnamed_argument_never_quotes_the_secret() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         AlbertClientCredentials(client_id="cid", client_secret="S3CR3T-VALUE")  # type: ignore[call-arg]
     assert "S3CR3T-VALUE" not in str(caught.value)
+
+
+# one SSO manager shared by several clients
+
+
+def test_the_clients_of_an_sso_manager_take_turns_to_refresh() -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    with pytest.raises(AlbertAuthError, match="not logged in"):
+        sso._claim_refresh(rejected=None, now=NOW)
+    sso._logged_in("refresh-s3cr3t-0", None)
+
+    sent = sso._claim_refresh(rejected=None, now=NOW)
+    assert isinstance(sent, SecretStr)
+    assert sso._claim_refresh(rejected=None, now=NOW) is None  # another client: wait
+    fresh = SSOTenantToken(
+        tenant_id="T1",
+        access_token=AccessToken.expiring_in("jwt-s3cr3t-1", 3600, now=NOW),
+        refresh_token=SecretStr("refresh-s3cr3t-1"),
+    )
+    sso._finish_refresh(sent, fresh)
+
+    assert sso._claim_refresh(rejected=None, now=NOW) == fresh.access_token
+    rejected = fresh.access_token.secret()
+    again = sso._claim_refresh(rejected=rejected, now=NOW)  # refused by the server: refresh
+    assert again == SecretStr("refresh-s3cr3t-1")
+    assert isinstance(again, SecretStr)
+    sso._finish_refresh(again, None)  # failed: the next client may try
+    assert sso._claim_refresh(rejected=rejected, now=NOW) == again
+
+
+def test_a_refresh_that_ends_after_a_new_login_keeps_the_login() -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-old", None)
+    sent = sso._claim_refresh(rejected=None, now=NOW)
+    assert isinstance(sent, SecretStr)
+    sso._logged_in("refresh-s3cr3t-new", "T2")
+    stale = SSOTenantToken(
+        tenant_id="T1",
+        access_token=AccessToken.expiring_in("jwt-s3cr3t-old", 3600, now=NOW),
+        refresh_token=SecretStr("refresh-s3cr3t-old-next"),
+    )
+
+    sso._finish_refresh(sent, stale)
+
+    assert sso._claim_refresh(rejected=None, now=NOW) == SecretStr("refresh-s3cr3t-new")
+
+
+def test_a_short_secret_is_blanked_where_quoted_not_inside_other_words() -> None:
+    short = AlbertClientCredentials(id="client-1", secret="S", base_url="https://albert.test")
+    request = client_credentials_request(short)
+    response = answer(request.url, 401, {"message": "secret S is wrong (Status: S)"})
+
+    text = str(token_request_error(request, response))
+
+    assert "POST https://albert.test" in text
+    assert "Unauthorized" in text
+    assert "secret *** is wrong (Status: ***)" in text

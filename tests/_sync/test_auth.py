@@ -17,6 +17,7 @@ from albert import Albert, AlbertClientCredentials, AlbertSSOClient
 from albert import exceptions as exc
 from albert._sync.auth import TokenProvider
 from albert.core.auth_tokens import LOGIN_PATH, REFRESH_PATH, TOKEN_PATH
+from albert.resources.chats import ChatSession
 from tests._sync.helpers import BASE_URL, SESSIONS
 from tests.auth_fakes import (
     BROWSER_REFRESH,
@@ -190,6 +191,44 @@ def test_a_401_after_a_retried_failure_still_gets_its_one_refresh(
     assert len(sleeps) == 1
 
 
+def test_a_401_whose_refresh_cannot_connect_ends_with_a_fresh_token(
+    cc_client: Albert, api: respx.MockRouter, sleeps: list[float]
+) -> None:
+    issue = TokenEndpoint()
+    token_route = api.post(TOKEN_PATH).mock(
+        side_effect=[issue, httpx.ConnectError("refused"), issue]
+    )
+    route = api.get(f"{SESSIONS}/s1").mock(
+        side_effect=lambda request: httpx.Response(
+            401 if request.headers["authorization"] == f"Bearer {access(1)}" else 200,
+            json=SESSION,
+        )
+    )
+
+    session = cc_client.chat_sessions.get_by_id(id="s1")
+
+    assert session.id == "s1"
+    assert token_route.call_count == 3
+    assert bearer(route)[-1] == f"Bearer {access(2)}"
+    assert len(sleeps) == 1  # the connect error of the refresh was retried once
+
+
+def test_a_401_after_a_successful_refresh_is_raised_not_refreshed_again(
+    cc_client: Albert, api: respx.MockRouter, sleeps: list[float]
+) -> None:
+    issue = TokenEndpoint()
+    token_route = api.post(TOKEN_PATH).mock(
+        side_effect=[issue, httpx.ConnectError("refused"), issue, issue]
+    )
+    route = api.get(f"{SESSIONS}/s1").respond(401, json={"message": "no"})
+
+    with pytest.raises(exc.UnauthorizedError):
+        cc_client.chat_sessions.get_by_id(id="s1")
+
+    assert token_route.call_count == 3  # one failed refresh, one that worked: no more
+    assert bearer(route) == [f"Bearer {access(1)}", f"Bearer {access(1)}", f"Bearer {access(2)}"]
+
+
 def test_a_401_with_a_static_token_is_not_retried(client: Albert, api: respx.MockRouter) -> None:
     route = api.get(f"{SESSIONS}/s1").respond(401)
 
@@ -207,7 +246,7 @@ def test_a_401_with_a_static_token_is_not_retried(client: Albert, api: respx.Moc
     [
         (401, {"error": "invalid_client", "error_description": f"bad secret {CLIENT_SECRET}"}),
         (400, {"message": "grant_type missing"}),
-        (500, None),
+        (403, None),
     ],
 )
 def test_a_refused_token_request_raises_an_auth_error(
@@ -256,6 +295,111 @@ def test_an_unreachable_token_endpoint_is_retried_like_any_connect_error(
     assert route.call_count == 2
     assert len(sleeps) == 1
     assert bearer(session_route) == [f"Bearer {access(1)}"]
+
+
+def test_an_undecodable_token_response_is_a_connection_error(
+    cc_client: Albert, api: respx.MockRouter, session_route: respx.Route
+) -> None:
+    api.post(TOKEN_PATH).mock(
+        side_effect=lambda request: httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, content=b"not gzip at all"
+        )
+    )
+
+    with pytest.raises(exc.AlbertConnectionError) as caught:
+        cc_client.with_options(max_retries=0).chat_sessions.get_by_id(id="s1")
+
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)
+    assert caught.value.url == TOKEN_URL
+    assert session_route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("busy", "wait"),
+    [
+        (httpx.Response(503, text="<html>busy</html>"), None),
+        (httpx.Response(429, headers={"Retry-After": "7"}), 7.0),
+    ],
+    ids=["503", "429"],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_busy_token_endpoint_is_retried_even_for_a_create(
+    cc_client: Albert,
+    api: respx.MockRouter,
+    sleeps: list[float],
+    busy: httpx.Response,
+    wait: float | None,
+    method: str,
+) -> None:
+    token_route = api.post(TOKEN_PATH).mock(side_effect=[busy, TokenEndpoint()])
+    if method == "GET":
+        route = api.get(f"{SESSIONS}/s1").respond(200, json=SESSION)
+        cc_client.chat_sessions.get_by_id(id="s1")
+    else:
+        route = api.post(SESSIONS).respond(200, json=SESSION)
+        cc_client.chat_sessions.create(session=ChatSession(name="n", source_session_id="s"))
+
+    assert token_route.call_count == 2
+    assert bearer(route) == [f"Bearer {access(1)}"]
+    assert len(sleeps) == 1
+    if wait is not None:
+        assert sleeps == [wait]  # Retry-After
+
+
+def test_a_read_timeout_on_the_token_request_lets_a_create_be_retried(
+    cc_client: Albert, api: respx.MockRouter, sleeps: list[float]
+) -> None:
+    token_route = api.post(TOKEN_PATH).mock(
+        side_effect=[httpx.ReadTimeout("timed out"), TokenEndpoint()]
+    )
+    route = api.post(SESSIONS).respond(200, json=SESSION)
+
+    cc_client.chat_sessions.create(session=ChatSession(name="n", source_session_id="s"))
+
+    assert token_route.call_count == 2
+    assert bearer(route) == [f"Bearer {access(1)}"]  # the create was sent once
+    assert len(sleeps) == 1
+
+
+def test_a_token_endpoint_that_stays_down_raises_its_status_and_request_id(
+    cc_client: Albert, api: respx.MockRouter, session_route: respx.Route, sleeps: list[float]
+) -> None:
+    token_route = api.post(TOKEN_PATH).respond(
+        503,
+        json={"message": f"down; client_secret={CLIENT_SECRET}"},
+        headers={"x-request-id": "req-42"},
+    )
+
+    with pytest.raises(exc.ServiceUnavailableError) as caught:
+        cc_client.chat_sessions.get_by_id(id="s1")
+
+    error = caught.value
+    assert error.status_code == 503
+    assert error.request_id == "req-42"
+    assert error.method == "POST"
+    assert error.url == TOKEN_URL
+    assert "token request failed" in str(error)
+    assert CLIENT_SECRET not in str(error)
+    assert CLIENT_SECRET not in repr(error)
+    assert token_route.call_count == 4  # the first try and max_retries=3
+    assert len(sleeps) == 3
+    assert session_route.call_count == 0
+
+
+def test_a_busy_sso_refresh_endpoint_is_retried_not_refused(
+    api: respx.MockRouter, session_route: respx.Route, sleeps: list[float], albert: Albert
+) -> None:
+    manager = provider_of(albert).manager
+    assert isinstance(manager, AlbertSSOClient)
+    manager._logged_in(BROWSER_REFRESH, None)  # as the browser login would
+    refresh = SSORefreshEndpoint(single_use=True)
+    api.post(REFRESH_PATH).mock(side_effect=[httpx.Response(502), refresh])
+
+    albert.chat_sessions.get_by_id(id="s1")
+
+    assert refresh.received == [BROWSER_REFRESH]  # the retry sent the same refresh token
+    assert bearer(session_route) == [f"Bearer {jwt('TEN1', 1)}"]
+    assert len(sleeps) == 1
 
 
 # secrets

@@ -31,14 +31,21 @@ from albert.core.auth_tokens import (
     select_tenant,
     sso_login_url,
     sso_refresh_request,
-    token_request_error,
+    token_endpoint_error,
 )
 from albert.core.config import DEFAULT_TIMEOUT, build_headers, split_api_headers
 from albert.core.logs import logger
 from albert.core.responses import transport_error
+from albert.core.retry import mark_token_request_failure
 from albert.exceptions import AlbertAuthError
 
 __all__ = ["TokenProvider"]
+
+#: Seconds between two looks at an SSO refresh that another client of the same
+#: manager is making, and how long to wait for it at most (a client whose event
+#: loop was dropped mid-refresh never finishes it).
+_SHARED_REFRESH_POLL = 0.02
+_SHARED_REFRESH_WAIT = 300.0
 
 
 class TokenProvider:
@@ -119,7 +126,9 @@ class TokenProvider:
         Raises
         ------
         AlbertAuthError
-            If the token endpoint refused the request or answered nonsense.
+            If the token endpoint refused the credentials or answered nonsense.
+        AlbertHTTPError
+            If the token endpoint answered 429 or 5xx (the session retries it).
         AlbertConnectionError, AlbertTimeoutError
             If the token endpoint could not be reached.
         """
@@ -146,7 +155,9 @@ class TokenProvider:
         Raises
         ------
         AlbertAuthError
-            If the token endpoint refused the request or answered nonsense.
+            If the token endpoint refused the credentials or answered nonsense.
+        AlbertHTTPError
+            If the token endpoint answered 429 or 5xx (the session retries it).
         AlbertConnectionError, AlbertTimeoutError
             If the token endpoint could not be reached.
         """
@@ -173,7 +184,9 @@ class TokenProvider:
             try:
                 token = self._fetch(rejected=rejected)
             except Exception as exc:
-                self._failure = exc
+                # The API request waiting for this token was not sent: the
+                # session may retry it whatever its method.
+                self._failure = mark_token_request_failure(exc)
                 raise
             finally:
                 self._finished += 1
@@ -230,13 +243,6 @@ class TokenProvider:
         manager = self.manager
         if isinstance(manager, AlbertClientCredentials):
             return self._fetch_client_credentials(manager)
-        shared = manager._access_token
-        if (
-            shared is not None
-            and shared.secret() != rejected
-            and not shared.needs_refresh(self.clock())
-        ):
-            return shared  # another session of the same manager refreshed it
         if not manager.is_authenticated:
             self._browser_login(
                 manager,
@@ -245,13 +251,13 @@ class TokenProvider:
                 maximum_port=None,
                 timeout=DEFAULT_LOGIN_TIMEOUT,
             )
-        return self._refresh_sso(manager)
+        return self._refresh_sso(manager, rejected=rejected)
 
     def _fetch_client_credentials(self, credentials: AlbertClientCredentials) -> AccessToken:
         request = client_credentials_request(credentials)
         response = self._send(request)
         if not response.is_success:
-            raise token_request_error(request, response)
+            raise token_endpoint_error(request, response)
         now = self.clock()
         token = parse_access_token(request, response, now=now)
         logger.info(
@@ -286,19 +292,39 @@ class TokenProvider:
         sso._logged_in(refresh_token, tenant_id)
         logger.info("SSO login: %s logged in", sso.email)
 
-    def _refresh_sso(self, sso: AlbertSSOClient) -> AccessToken:
-        refresh_token = sso._refresh_token
-        if refresh_token is None:
-            raise AlbertAuthError(f"SSO: {sso.email} is not logged in")
-        request = sso_refresh_request(sso.base_url, refresh_token)
-        response = self._send(request)
-        if not response.is_success:
-            error = token_request_error(request, response)
-            raise AlbertAuthError(f"{error}; log in again (authenticate())")
-        now = self.clock()
-        tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())
-        chosen = select_tenant(tokens, sso._tenant, email=sso.email)
-        sso._refreshed(chosen)
+    def _refresh_sso(self, sso: AlbertSSOClient, *, rejected: str | None = None) -> AccessToken:
+        # Every client of this manager holds the same refresh token, which the
+        # server accepts once: one of them refreshes while the others wait for
+        # its access token (the manager's state is swapped under a thread lock,
+        # never held across this request; waiting is polling, so that threads
+        # and tasks on any event loop can share one manager).
+        give_up = primitives.monotonic() + _SHARED_REFRESH_WAIT
+        while True:
+            claim = sso._claim_refresh(rejected=rejected, now=self.clock())
+            if isinstance(claim, AccessToken):
+                return claim  # another client of the same manager refreshed it
+            if claim is not None:
+                break
+            if primitives.monotonic() > give_up:
+                raise AlbertAuthError(
+                    f"SSO: another client of {sso.email}'s manager has been refreshing the "
+                    f"token for {_SHARED_REFRESH_WAIT:.0f} s; log in again (authenticate())"
+                )
+            primitives.sleep(_SHARED_REFRESH_POLL)
+        chosen = None
+        try:
+            request = sso_refresh_request(sso.base_url, claim)
+            response = self._send(request)
+            if not response.is_success:
+                error = token_endpoint_error(request, response)
+                if isinstance(error, AlbertAuthError):
+                    error = AlbertAuthError(f"{error}; log in again (authenticate())")
+                raise error
+            now = self.clock()
+            tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())
+            chosen = select_tenant(tokens, sso._tenant, email=sso.email)
+        finally:
+            sso._finish_refresh(claim, chosen)
         logger.info(
             "SSO: fetched an access token for %s, tenant %s (expires in %.0f s)",
             sso.email,
@@ -320,7 +346,7 @@ class TokenProvider:
         started = primitives.monotonic()
         try:
             response = self._client.send(request, follow_redirects=False)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport failures, and undecodable bodies
             raise transport_error(
                 exc, method=auth.method, url=auth.url, prefix=f"{auth.what}: ", redact=auth.redact
             ) from exc

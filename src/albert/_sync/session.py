@@ -299,8 +299,10 @@ class AlbertSession:
                 # early (revoked, clock skew): refresh once, send once more.
                 if self._token_provider is None or state.refreshed:
                     raise
-                state.refreshed = True
                 self._refresh_rejected_token(request)
+                # Counted once it worked: a refresh that failed (and is retried
+                # with the attempt) has not replaced the rejected token yet.
+                state.refreshed = True
                 return self._send_once(request, number)
         except NotFoundError as exc:
             if request.method == "DELETE" and state.maybe_applied and exc.response is not None:

@@ -10,6 +10,7 @@ in a ``repr``, a message or a log record.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
@@ -37,6 +38,11 @@ ENV_CLIENT_SECRET = "ALBERT_CLIENT_SECRET"
 DEFAULT_MINIMUM_PORT = 5000
 #: Seconds to wait for the browser login to come back.
 DEFAULT_LOGIN_TIMEOUT = 300.0
+
+#: Guards the token state of every `AlbertSSOClient`. Held only to read or swap
+#: that state, never across a request: the providers that share a manager may
+#: be threads, or tasks on one or several event loops.
+_SSO_STATE_LOCK = threading.Lock()
 
 
 def _base_url(value: Any) -> str:
@@ -163,6 +169,7 @@ class AlbertSSOClient(BaseModel):
     _refresh_token: SecretStr | None = PrivateAttr(default=None)
     _tenant: str | None = PrivateAttr(default=None)
     _access_token: AccessToken | None = PrivateAttr(default=None)
+    _refreshing: bool = PrivateAttr(default=False)
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -239,16 +246,67 @@ class AlbertSSOClient(BaseModel):
         return self
 
     # State shared by every token provider of this manager (not part of the model).
+    # The server accepts a refresh token once and answers with the next one, so
+    # the providers of one manager take turns: one refreshes, the others wait
+    # and use its access token (`_claim_refresh`, `_finish_refresh`).
 
     def _logged_in(self, refresh_token: str, tenant_id: str | None) -> None:
-        self._refresh_token = SecretStr(refresh_token)
-        self._tenant = tenant_id
-        self._access_token = None
+        with _SSO_STATE_LOCK:
+            self._refresh_token = SecretStr(refresh_token)
+            self._tenant = tenant_id
+            self._access_token = None
 
-    def _refreshed(self, token: SSOTenantToken) -> None:
-        self._refresh_token = token.refresh_token
-        self._tenant = token.tenant_id
-        self._access_token = token.access_token
+    def _claim_refresh(self, *, rejected: str | None, now: float) -> AccessToken | SecretStr | None:
+        """Return a usable access token, else the refresh token to refresh with, else ``None``.
+
+        Parameters
+        ----------
+        rejected : str | None
+            An access token the server refused: never returned.
+        now : float
+            The current time on the caller's clock.
+
+        Returns
+        -------
+        AccessToken | SecretStr | None
+            The access token another provider fetched, while it is good; else
+            the refresh token, and the caller now owns the refresh until it
+            calls `_finish_refresh`; ``None`` while another provider is
+            refreshing (wait a little and ask again).
+
+        Raises
+        ------
+        AlbertAuthError
+            If the manager is not logged in.
+        """
+        with _SSO_STATE_LOCK:
+            shared = self._access_token
+            if shared is not None and shared.secret() != rejected and not shared.needs_refresh(now):
+                return shared
+            if self._refreshing:
+                return None
+            if self._refresh_token is None:
+                raise AlbertAuthError(f"SSO: {self.email} is not logged in")
+            self._refreshing = True
+            return self._refresh_token
+
+    def _finish_refresh(self, sent: SecretStr, token: SSOTenantToken | None) -> None:
+        """End the refresh `_claim_refresh` handed out, keeping its tokens if it worked.
+
+        Parameters
+        ----------
+        sent : SecretStr
+            The refresh token that was sent.
+        token : SSOTenantToken | None
+            The tenant's new tokens, or ``None`` if the refresh failed.
+        """
+        with _SSO_STATE_LOCK:
+            self._refreshing = False
+            # A browser login in the meantime brought a newer refresh token: keep it.
+            if token is not None and self._refresh_token is sent:
+                self._refresh_token = token.refresh_token
+                self._tenant = token.tenant_id
+                self._access_token = token.access_token
 
 
 #: What ``auth_manager=`` accepts.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from albert.core.config import API_PREFIX
 from albert.core.logs import logger
-from albert.exceptions import AlbertAuthError
+from albert.core.responses import error_from_response
+from albert.exceptions import AlbertAuthError, AlbertHTTPError
 
 if TYPE_CHECKING:
     from albert.core.auth import AlbertClientCredentials, AlbertSSOClient
@@ -42,6 +44,7 @@ __all__ = [
     "select_tenant",
     "sso_login_url",
     "sso_refresh_request",
+    "token_endpoint_error",
     "token_request_error",
 ]
 
@@ -209,7 +212,10 @@ class AuthRequest:
         """
         for secret in self.secrets:
             if secret:
-                text = text.replace(secret, "***")
+                # Whole occurrences only: a short secret must not blank letters
+                # out of the words around it ("PO***T"), which would hint at it.
+                pattern = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
+                text = re.sub(pattern, "***", text)
         return text
 
 
@@ -366,6 +372,44 @@ def token_request_error(request: AuthRequest, response: httpx.Response) -> Alber
     if message:
         text += f": {message}"
     return AlbertAuthError(request.redact(text))
+
+
+def token_endpoint_error(
+    request: AuthRequest, response: httpx.Response
+) -> AlbertAuthError | AlbertHTTPError:
+    """Build the error for a token request answered with an error status.
+
+    A 429 or a 5xx says "try again later", not "refused": it becomes the
+    `AlbertHTTPError` subclass named for the status, with the status, the
+    request id and the response (for ``Retry-After``), so that the session
+    retries it like any other. Any other status means the credentials were
+    refused: `token_request_error`.
+
+    Parameters
+    ----------
+    request : AuthRequest
+        The request that was sent.
+    response : httpx.Response
+        The error response.
+
+    Returns
+    -------
+    AlbertAuthError | AlbertHTTPError
+        The error to raise; its message never quotes a secret.
+    """
+    if response.status_code != 429 and response.status_code < 500:
+        return token_request_error(request, response)
+    error = error_from_response(response)
+    message = f"{request.what} failed: {_server_message(response) or response.reason_phrase}"
+    return type(error)(
+        request.redact(message),
+        status_code=error.status_code,
+        method=request.method,
+        url=request.url,
+        request_id=error.request_id,
+        errors=error.errors,
+        response=response,
+    )
 
 
 def _bad_body(request: AuthRequest, response: httpx.Response, detail: str) -> AlbertAuthError:

@@ -12,6 +12,10 @@ read timeout, connection lost mid-response retry               only if marked id
 any other 4xx                              no                  no
 =========================================  ==================  =======================
 
+A failure of the token request that an API request waits for (see
+`mark_token_request_failure`) counts as "nothing was sent": the table above is
+applied to it as if the API request were a GET.
+
 Waits grow exponentially from 0.5 s with full jitter, capped at 8 s; a
 ``Retry-After`` header (seconds or an HTTP date) wins, capped at 60 s.
 """
@@ -23,12 +27,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import httpx
 
 from albert.exceptions import AlbertHTTPError, AlbertTransportError
 
-__all__ = ["AttemptState", "RetryPolicy", "parse_retry_after", "retry_reason"]
+__all__ = [
+    "AttemptState",
+    "RetryPolicy",
+    "mark_token_request_failure",
+    "parse_retry_after",
+    "retry_reason",
+]
 
 #: Methods whose repetition leaves the server as one call would.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -40,6 +51,10 @@ NOTHING_SENT_ERRORS: tuple[type[Exception], ...] = (
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
 )
+#: The attribute `mark_token_request_failure` sets on an exception.
+_TOKEN_REQUEST_FAILURE = "_albert_token_request_failure"
+
+E = TypeVar("E", bound=BaseException)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -75,8 +90,30 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
+def mark_token_request_failure(exc: E) -> E:
+    """Mark ``exc`` as the failure of a token request, and return it.
+
+    A session fetches its access token before it sends an API request, so
+    when the token request fails the API request was never sent: it may be
+    retried whatever its method (a 503 from the token endpoint during a create
+    is retried, a 503 from the create itself is not).
+    """
+    setattr(exc, _TOKEN_REQUEST_FAILURE, True)
+    return exc
+
+
+def _is_token_request_failure(exc: BaseException) -> bool:
+    return getattr(exc, _TOKEN_REQUEST_FAILURE, False) is True
+
+
 def nothing_was_sent(exc: BaseException) -> bool:
-    """Tell whether a transport failure happened before the request left this machine."""
+    """Tell whether a failure happened before the request left this machine.
+
+    True for a connect or pool failure, and for any failure of the token
+    request that the request was waiting for.
+    """
+    if _is_token_request_failure(exc):
+        return True
     return isinstance(exc, AlbertTransportError) and isinstance(exc.__cause__, NOTHING_SENT_ERRORS)
 
 
@@ -99,7 +136,16 @@ def retry_reason(exc: BaseException, *, method: str, idempotent: bool | None = N
         A short reason for the log ("connect error", "429", "503", ...), or
         ``None``.
     """
+    if _is_token_request_failure(exc):
+        # The request itself was not sent: judge the token request, which is
+        # safe to repeat, instead.
+        reason = _reason(exc, repeatable=True)
+        return f"token request: {reason}" if reason else None
     repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+    return _reason(exc, repeatable=repeatable)
+
+
+def _reason(exc: BaseException, *, repeatable: bool) -> str | None:
     if isinstance(exc, AlbertHTTPError):
         if exc.status_code == 429:
             return "429 Too Many Requests"
@@ -107,10 +153,11 @@ def retry_reason(exc: BaseException, *, method: str, idempotent: bool | None = N
             return f"{exc.status_code} server error"
         return None
     if isinstance(exc, AlbertTransportError):
-        if nothing_was_sent(exc):
-            return f"{type(exc.__cause__).__name__} before sending"
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "transport error"
+        if isinstance(exc.__cause__, NOTHING_SENT_ERRORS):
+            return f"{cause} before sending"
         if repeatable:
-            return f"{type(exc.__cause__).__name__ if exc.__cause__ else 'transport error'}"
+            return cause
     return None
 
 
@@ -175,12 +222,15 @@ class RetryPolicy:
 def may_have_applied(exc: BaseException) -> bool:
     """Tell whether a failed attempt may still have changed state on the server.
 
-    A 429 or a failure before sending did nothing; a server error or a
-    connection lost after sending may have done the work.
+    A 429 or a failure before sending (including a failed token request) did
+    nothing; a server error or a connection lost after sending may have done
+    the work.
     """
+    if nothing_was_sent(exc):
+        return False
     if isinstance(exc, AlbertHTTPError):
         return exc.status_code != 429 and exc.status_code >= 500
-    return isinstance(exc, AlbertTransportError) and not nothing_was_sent(exc)
+    return isinstance(exc, AlbertTransportError)
 
 
 @dataclass
