@@ -58,7 +58,7 @@ class AlbertClientCredentials(BaseModel):
     its first request, reuses it, and fetches the next one a minute before it
     expires.
 
-    Parameters
+    Attributes
     ----------
     id : str
         The OAuth2 client id.
@@ -140,7 +140,7 @@ class AlbertSSOClient(BaseModel):
     the client logs in on its first request (the non-blocking client waits
     for the browser in a worker thread, so its event loop keeps running).
 
-    Parameters
+    Attributes
     ----------
     email : str
         The e-mail address to log in with.
