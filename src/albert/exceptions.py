@@ -3,6 +3,7 @@
 The tree::
 
     AlbertException
+    ├── AlbertClientClosedError          (also a RuntimeError)
     ├── AlbertAuthError
     ├── AlbertTransportError
     │   ├── AlbertConnectionError
@@ -37,6 +38,7 @@ import httpx
 
 __all__ = [
     "AlbertAuthError",
+    "AlbertClientClosedError",
     "AlbertClientError",
     "AlbertConnectionError",
     "AlbertDecodeError",
@@ -66,6 +68,14 @@ BODY_EXCERPT_CHARS = 200
 
 class AlbertException(Exception):
     """Base class of every exception the SDK raises on purpose."""
+
+
+class AlbertClientClosedError(AlbertException, RuntimeError):
+    """The client was used after it was closed (``close()``, or the end of its ``with`` block).
+
+    Nothing was sent. Build a new client, or keep this one open for as long
+    as it is used.
+    """
 
 
 class AlbertAuthError(AlbertException):

@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from albert import AsyncAlbert
+from albert import AlbertClientCredentials, AsyncAlbert
 from albert import exceptions as exc
-from tests._async.helpers import SESSIONS, TOKEN
+from tests._async.helpers import BASE_URL, SESSIONS, TOKEN
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ async def test_success_with_a_body_that_does_not_fit_raises_a_decode_error(
 
 async def test_missing_token_names_the_argument_and_the_variable() -> None:
     with pytest.raises(exc.AlbertAuthError, match=r"token=.*ALBERT_TOKEN"):
-        AsyncAlbert(base_url="https://albert.test")
+        AsyncAlbert(base_url=BASE_URL)
 
 
 async def test_token_and_base_url_from_environment(
@@ -110,7 +110,7 @@ async def test_token_and_base_url_from_environment(
     route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
 
     async with AsyncAlbert() as client:
-        assert client.base_url == "https://albert.test"
+        assert client.base_url == BASE_URL
         await client.chat_sessions.get_by_id(id="a")
     assert route.calls[0].request.headers["authorization"] == f"Bearer {TOKEN}"
 
@@ -163,3 +163,27 @@ async def test_an_undecodable_body_is_an_albert_error(
     with pytest.raises(exc.AlbertConnectionError) as caught:
         await client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
     assert isinstance(caught.value.__cause__, httpx.DecodingError)
+
+
+async def test_a_closed_client_says_so_and_sends_nothing(api: respx.MockRouter) -> None:
+    route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
+    async with AsyncAlbert(base_url=BASE_URL, token=TOKEN) as client:
+        await client.chat_sessions.get_by_id(id="a")
+
+    with pytest.raises(exc.AlbertClientClosedError, match="client is closed") as caught:
+        await client.chat_sessions.get_by_id(id="a")
+    assert isinstance(caught.value, RuntimeError)  # what httpx raised, kept catchable as such
+    with pytest.raises(exc.AlbertClientClosedError):
+        [s async for s in client.chat_sessions.get_all()]
+    assert route.call_count == 1
+
+
+async def test_a_closed_client_with_an_auth_manager_says_so_too(api: respx.MockRouter) -> None:
+    token_route = api.post("/api/v3/login/oauth/token")
+    credentials = AlbertClientCredentials(id="client-1", secret="s3cr3t-value", base_url=BASE_URL)
+    client = AsyncAlbert(auth_manager=credentials)
+    await client.aclose()
+
+    with pytest.raises(exc.AlbertClientClosedError, match="client is closed"):
+        await client.chat_sessions.get_by_id(id="a")
+    assert token_route.call_count == 0

@@ -8,9 +8,9 @@ import httpx
 import pytest
 import respx
 
-from albert import Albert
+from albert import Albert, AlbertClientCredentials
 from albert import exceptions as exc
-from tests._sync.helpers import SESSIONS, TOKEN
+from tests._sync.helpers import BASE_URL, SESSIONS, TOKEN
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_success_with_a_body_that_does_not_fit_raises_a_decode_error(
 
 def test_missing_token_names_the_argument_and_the_variable() -> None:
     with pytest.raises(exc.AlbertAuthError, match=r"token=.*ALBERT_TOKEN"):
-        Albert(base_url="https://albert.test")
+        Albert(base_url=BASE_URL)
 
 
 def test_token_and_base_url_from_environment(
@@ -110,7 +110,7 @@ def test_token_and_base_url_from_environment(
     route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
 
     with Albert() as client:
-        assert client.base_url == "https://albert.test"
+        assert client.base_url == BASE_URL
         client.chat_sessions.get_by_id(id="a")
     assert route.calls[0].request.headers["authorization"] == f"Bearer {TOKEN}"
 
@@ -157,3 +157,27 @@ def test_an_undecodable_body_is_an_albert_error(client: Albert, api: respx.MockR
     with pytest.raises(exc.AlbertConnectionError) as caught:
         client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
     assert isinstance(caught.value.__cause__, httpx.DecodingError)
+
+
+def test_a_closed_client_says_so_and_sends_nothing(api: respx.MockRouter) -> None:
+    route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
+    with Albert(base_url=BASE_URL, token=TOKEN) as client:
+        client.chat_sessions.get_by_id(id="a")
+
+    with pytest.raises(exc.AlbertClientClosedError, match="client is closed") as caught:
+        client.chat_sessions.get_by_id(id="a")
+    assert isinstance(caught.value, RuntimeError)  # what httpx raised, kept catchable as such
+    with pytest.raises(exc.AlbertClientClosedError):
+        [s for s in client.chat_sessions.get_all()]
+    assert route.call_count == 1
+
+
+def test_a_closed_client_with_an_auth_manager_says_so_too(api: respx.MockRouter) -> None:
+    token_route = api.post("/api/v3/login/oauth/token")
+    credentials = AlbertClientCredentials(id="client-1", secret="s3cr3t-value", base_url=BASE_URL)
+    client = Albert(auth_manager=credentials)
+    client.close()
+
+    with pytest.raises(exc.AlbertClientClosedError, match="client is closed"):
+        client.chat_sessions.get_by_id(id="a")
+    assert token_route.call_count == 0

@@ -33,7 +33,7 @@ from albert.core.auth_tokens import (
 )
 from albert.core.config import DEFAULT_TIMEOUT, build_headers, split_api_headers
 from albert.core.logs import logger
-from albert.core.responses import transport_error
+from albert.core.responses import closed_client_error, transport_error
 from albert.core.retry import mark_token_request_failure
 from albert.exceptions import AlbertAuthError
 
@@ -350,6 +350,10 @@ class AsyncTokenProvider:
             raise transport_error(
                 exc, method=auth.method, url=auth.url, prefix=f"{auth.what}: ", redact=auth.redact
             ) from exc
+        except RuntimeError:
+            if self._client.is_closed:
+                raise closed_client_error(auth.method, auth.url) from None
+            raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s in %.1f ms (%s)",

@@ -24,7 +24,12 @@ from albert.core.config import (
     split_api_headers,
 )
 from albert.core.logs import logger, setup_logging_from_env
-from albert.core.responses import credentials_redactor, error_from_response, transport_error
+from albert.core.responses import (
+    closed_client_error,
+    credentials_redactor,
+    error_from_response,
+    transport_error,
+)
 from albert.core.retry import AttemptState, RetryPolicy, may_have_applied, retry_reason
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.exceptions import NotFoundError, UnauthorizedError
@@ -339,6 +344,10 @@ class AsyncAlbertSession:
                 url=str(request.url),
                 redact=credentials_redactor(request.headers.get("Authorization")),
             ) from exc
+        except RuntimeError:
+            if self._client.is_closed:
+                raise closed_client_error(request.method, str(request.url)) from None
+            raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s in %.1f ms (attempt %d)",

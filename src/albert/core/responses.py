@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from albert.exceptions import (
     BODY_EXCERPT_CHARS,
+    AlbertClientClosedError,
     AlbertConnectionError,
     AlbertDecodeError,
     AlbertHTTPError,
@@ -20,6 +21,7 @@ from albert.exceptions import (
 )
 
 __all__ = [
+    "closed_client_error",
     "credentials_redactor",
     "decode_model",
     "error_from_response",
@@ -229,3 +231,24 @@ def credentials_redactor(authorization: str | None) -> Callable[[str], str]:
     if len(credentials) < 8:  # nothing worth hiding that could not also mangle the text
         return str
     return lambda text: text.replace(credentials, "***")
+
+
+def closed_client_error(method: str, url: str) -> AlbertClientClosedError:
+    """Return the error for a request made through a closed client (raise it ``from None``).
+
+    Parameters
+    ----------
+    method : str
+        The request's method.
+    url : str
+        The request's URL.
+
+    Returns
+    -------
+    AlbertClientClosedError
+        Says that the client is closed and nothing was sent.
+    """
+    return AlbertClientClosedError(
+        f"{method} {url} was not sent: the client is closed "
+        "(build a new one, or keep this one open while you use it)"
+    )
