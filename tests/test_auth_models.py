@@ -546,3 +546,33 @@ def test_a_short_secret_is_blanked_where_quoted_not_inside_other_words() -> None
     assert "POST https://albert.test" in text
     assert "Unauthorized" in text
     assert "secret *** is wrong (Status: ***)" in text
+
+
+def test_a_refused_token_request_carries_the_status_and_the_request_id() -> None:
+    import pickle
+
+    request = client_credentials_request(credentials())
+    response = httpx.Response(
+        401,
+        json={"message": "invalid client"},
+        headers={"x-request-id": "req-42"},
+        request=httpx.Request("POST", request.url),
+    )
+
+    error = token_request_error(request, response)
+
+    assert error.status_code == 401
+    assert error.request_id == "req-42"
+    assert str(error).endswith("invalid client (request id req-42)")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.status_code, copy.request_id) == (
+        AlbertAuthError,
+        str(error),
+        401,
+        "req-42",
+    )
+
+
+def test_an_auth_error_without_an_answer_has_no_status() -> None:
+    error = AlbertAuthError("No credentials")
+    assert (str(error), error.status_code, error.request_id) == ("No credentials", None, None)

@@ -79,7 +79,42 @@ class AlbertClientClosedError(AlbertException, RuntimeError):
 
 
 class AlbertAuthError(AlbertException):
-    """Authentication failed: no credentials, or the token endpoint refused them."""
+    """Authentication failed: no credentials, or the token endpoint refused them.
+
+    Parameters
+    ----------
+    message : str
+        What failed (never a secret).
+    status_code : int | None, optional
+        The token endpoint's status, when it answered.
+    request_id : str | None, optional
+        The request id the token endpoint sent back, if any.
+
+    Attributes
+    ----------
+    status_code : int | None
+        The token endpoint's status; ``None`` when no request was answered
+        (no credentials, for example).
+    request_id : str | None
+        The ``x-request-id`` (or similar) header of the token endpoint's answer.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, request_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        if self.request_id:
+            return f"{self.message} (request id {self.request_id})"
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {"status_code": self.status_code, "request_id": self.request_id}
+        return (_rebuild, (type(self), (self.message,), state))
 
 
 class AlbertTransportError(AlbertException):

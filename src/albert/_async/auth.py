@@ -318,7 +318,11 @@ class AsyncTokenProvider:
             if not response.is_success:
                 error = token_endpoint_error(request, response)
                 if isinstance(error, AlbertAuthError):
-                    error = AlbertAuthError(f"{error}; log in again (authenticate())")
+                    error = AlbertAuthError(
+                        f"{error.message}; log in again (authenticate())",
+                        status_code=error.status_code,
+                        request_id=error.request_id,
+                    )
                 raise error
             now = self.clock()
             tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from albert.core.config import API_PREFIX
 from albert.core.logs import logger
-from albert.core.responses import error_from_response
+from albert.core.responses import error_from_response, request_id_of
 from albert.exceptions import AlbertAuthError, AlbertHTTPError
 
 if TYPE_CHECKING:
@@ -371,7 +371,11 @@ def token_request_error(request: AuthRequest, response: httpx.Response) -> Alber
     message = _server_message(response)
     if message:
         text += f": {message}"
-    return AlbertAuthError(request.redact(text))
+    return AlbertAuthError(
+        request.redact(text),
+        status_code=response.status_code,
+        request_id=request_id_of(response),
+    )
 
 
 def token_endpoint_error(
@@ -417,7 +421,9 @@ def _bad_body(request: AuthRequest, response: httpx.Response, detail: str) -> Al
     content_type = response.headers.get("content-type", "no content type")
     return AlbertAuthError(
         f"{request.what}: {request.method} {request.url} answered {response.status_code} "
-        f"with a {content_type} body that is not a token response ({detail})"
+        f"with a {content_type} body that is not a token response ({detail})",
+        status_code=response.status_code,
+        request_id=request_id_of(response),
     )
 
 
