@@ -346,6 +346,22 @@ async def test_a_busy_token_endpoint_is_retried_even_for_a_create(
         assert sleeps == [wait]  # Retry-After
 
 
+async def test_the_retry_log_names_the_call_waiting_for_the_token(
+    cc_client: AsyncAlbert,
+    api: respx.MockRouter,
+    sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.post(TOKEN_PATH).mock(side_effect=[httpx.Response(503), TokenEndpoint()])
+    api.get(f"{SESSIONS}/s1").respond(200, json=SESSION)
+
+    await cc_client.chat_sessions.get_by_id(id="s1")
+
+    [retry] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+    assert retry.startswith(f"retrying GET {BASE_URL}{SESSIONS}/s1 in ")
+    assert retry.endswith("after attempt 1: token request: 503 server error")
+
+
 async def test_a_read_timeout_on_the_token_request_lets_a_create_be_retried(
     cc_client: AsyncAlbert, api: respx.MockRouter, sleeps: list[float]
 ) -> None:

@@ -187,3 +187,16 @@ async def test_a_closed_client_with_an_auth_manager_says_so_too(api: respx.MockR
     with pytest.raises(exc.AlbertClientClosedError, match="client is closed"):
         await client.chat_sessions.get_by_id(id="a")
     assert token_route.call_count == 0
+
+
+async def test_an_error_page_echoing_the_token_shows_it_blanked(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    api.get(f"{SESSIONS}/x").respond(
+        502, text=f"<html>upstream refused Authorization: Bearer {TOKEN}</html>"
+    )
+
+    with pytest.raises(exc.BadGateway) as caught:
+        await client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
+    assert TOKEN not in str(caught.value)
+    assert "Bearer ***" in str(caught.value)

@@ -283,7 +283,7 @@ class AlbertSession:
                 lambda exc: retry_reason(exc, method=method, idempotent=idempotent) is not None
             ),
             sleep=primitives.sleep,
-            before_sleep=lambda retry: _log_retry(retry, method, idempotent),
+            before_sleep=lambda retry: _log_retry(retry, method, str(request.url), idempotent),
             reraise=True,
         )
         for attempt in retrying:
@@ -408,13 +408,15 @@ def _failure(state: RetryCallState) -> BaseException | None:
     return outcome.exception() if outcome is not None else None
 
 
-def _log_retry(state: RetryCallState, method: str, idempotent: bool | None) -> None:
+def _log_retry(state: RetryCallState, method: str, url: str, idempotent: bool | None) -> None:
+    # The request's URL, not the error's: a failed token request names the
+    # token endpoint, but what is retried is the API request waiting for it.
     exc = _failure(state)
     wait = state.next_action.sleep if state.next_action is not None else 0.0
     logger.warning(
         "retrying %s %s in %.2f s after attempt %d: %s",
         method,
-        getattr(exc, "url", "?"),
+        url,
         wait,
         state.attempt_number,
         retry_reason(exc, method=method, idempotent=idempotent) if exc else "unknown",

@@ -104,8 +104,10 @@ def error_from_response(response: httpx.Response) -> AlbertHTTPError:
     errors, message = _parse_error_body(response)
     request = response.request
     cls = exception_class_for_status(response.status_code)
+    # A gateway may echo the request's headers in its error page.
+    redact = credentials_redactor(request.headers.get("Authorization"))
     return cls(
-        message,
+        redact(message),
         status_code=response.status_code,
         method=request.method,
         url=str(request.url),
