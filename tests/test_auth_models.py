@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -576,3 +576,27 @@ def test_a_refused_token_request_carries_the_status_and_the_request_id() -> None
 def test_an_auth_error_without_an_answer_has_no_status() -> None:
     error = AlbertAuthError("No credentials")
     assert (str(error), error.status_code, error.request_id) == ("No credentials", None, None)
+
+
+def test_a_long_secret_is_blanked_also_percent_encoded_or_next_to_letters() -> None:
+    secret = "s3cr3t+/=value"
+    request = client_credentials_request(credentials(secret=secret))
+    echoed = f"form client_secret%3D{quote(secret, safe='')}, got {secret}x"
+    response = answer(request.url, 401, {"message": echoed})
+
+    text = str(token_request_error(request, response))
+
+    assert SECRET_MARKER not in text
+    assert "client_secret%3D***, got ***x" in text
+
+
+def test_a_busy_token_endpoint_keeps_no_secret_in_the_parsed_body() -> None:
+    import pickle
+
+    request = client_credentials_request(credentials())
+    response = answer(request.url, 503, {"message": "busy", "echo": f"secret={CLIENT_SECRET}"})
+
+    error = token_endpoint_error(request, response)
+
+    assert SECRET_MARKER not in repr(error.errors)
+    assert SECRET_MARKER not in repr(pickle.loads(pickle.dumps(error)).errors)

@@ -200,3 +200,27 @@ async def test_an_error_page_echoing_the_token_shows_it_blanked(
         await client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
     assert TOKEN not in str(caught.value)
     assert "Bearer ***" in str(caught.value)
+
+
+async def test_an_echoed_token_is_blanked_before_the_body_is_cut_or_kept(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    for padding in range(170, 200, 7):  # the token straddles the 200-character excerpt
+        api.get(f"{SESSIONS}/x").respond(
+            502, text=f"<html>{'x' * padding} Authorization: Bearer {TOKEN}</html>"
+        )
+        with pytest.raises(exc.BadGateway) as caught:
+            await client.with_options(max_retries=0).chat_sessions.get_by_id(id="x")
+        shown = f"{caught.value} {caught.value.errors}"
+        assert TOKEN[:8] not in shown
+
+
+async def test_a_success_page_echoing_the_token_shows_it_blanked(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    api.get(f"{SESSIONS}/x").respond(200, text=f"<html>proxy: Bearer {TOKEN}</html>")
+
+    with pytest.raises(exc.AlbertDecodeError) as caught:
+        await client.chat_sessions.get_by_id(id="x")
+    assert TOKEN not in str(caught.value)
+    assert "Bearer ***" in str(caught.value)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -166,6 +167,11 @@ class SSOTenantToken(BaseModel):
     refresh_token: SecretStr
 
 
+#: Secrets shorter than this are blanked as whole words only; longer ones
+#: wherever they appear, also percent-encoded (an endpoint may echo the form).
+_WHOLE_WORD_BELOW = 8
+
+
 @dataclass(frozen=True)
 class AuthRequest:
     """A request to an authentication endpoint, ready to hand to an httpx client.
@@ -211,7 +217,10 @@ class AuthRequest:
             The message, safe to show.
         """
         for secret in self.secrets:
-            if secret:
+            if len(secret) >= _WHOLE_WORD_BELOW:
+                for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                    text = text.replace(form, "***")
+            elif secret:
                 # Whole occurrences only: a short secret must not blank letters
                 # out of the words around it ("PO***T"), which would hint at it.
                 pattern = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
@@ -403,7 +412,7 @@ def token_endpoint_error(
     """
     if response.status_code != 429 and response.status_code < 500:
         return token_request_error(request, response)
-    error = error_from_response(response)
+    error = error_from_response(response, redact=request.redact)
     message = f"{request.what} failed: {_server_message(response) or response.reason_phrase}"
     return type(error)(
         request.redact(message),

@@ -55,21 +55,26 @@ def request_id_of(response: httpx.Response) -> str | None:
     return None
 
 
-def _excerpt(response: httpx.Response) -> str:
-    text = response.content[:BODY_EXCERPT_CHARS].decode("utf-8", errors="replace")
-    text = " ".join(text.split())
-    if len(response.content) > BODY_EXCERPT_CHARS:
-        text += "…"
-    return text or "<empty body>"
+def _body_text(response: httpx.Response, redact: Callable[[str], str]) -> str:
+    # Blanked before anything is cut or parsed: a secret cut in two by the
+    # excerpt would no longer match, and the parsed body is kept on the error.
+    return redact(response.content.decode("utf-8", errors="replace")) if response.content else ""
 
 
-def _parse_error_body(response: httpx.Response) -> tuple[Any, str]:
+def _excerpt(text: str) -> str:
+    cut = " ".join(text[:BODY_EXCERPT_CHARS].split())
+    if len(text) > BODY_EXCERPT_CHARS:
+        cut += "…"
+    return cut or "<empty body>"
+
+
+def _parse_error_body(response: httpx.Response, redact: Callable[[str], str]) -> tuple[Any, str]:
     """Return ``(errors, message)`` from an error response's body, JSON or not."""
-    content = response.content
+    text = _body_text(response, redact)
     try:
-        body = json.loads(content) if content else None
+        body = json.loads(text) if text else None
     except ValueError:
-        return (content.decode("utf-8", errors="replace") or None), _excerpt(response)
+        return (text or None), _excerpt(text)
     message: str | None = None
     if isinstance(body, dict):
         for key in ("message", "errors", "error", "detail", "title"):
@@ -80,20 +85,28 @@ def _parse_error_body(response: httpx.Response) -> tuple[Any, str]:
                 )
                 break
     if message is None:
-        message = _excerpt(response) if content else response.reason_phrase or "error"
+        message = _excerpt(text) if text else response.reason_phrase or "error"
     if response.is_redirect:
         location = response.headers.get("location", "?")
         message = f"redirected to {location} (check base_url: the SDK does not follow redirects)"
     return body, message
 
 
-def error_from_response(response: httpx.Response) -> AlbertHTTPError:
+def error_from_response(
+    response: httpx.Response, *, redact: Callable[[str], str] = str
+) -> AlbertHTTPError:
     """Build the typed exception for an error response (status 400 or more).
+
+    The credentials of the request's ``Authorization`` header, and whatever
+    ``redact`` blanks, are blanked out of the body before it is quoted or
+    parsed (a gateway may echo the request).
 
     Parameters
     ----------
     response : httpx.Response
         A response with a status outside 2xx; its body must have been read.
+    redact : Callable[[str], str], optional
+        Blanks other secrets out of the body (those of a token request).
 
     Returns
     -------
@@ -101,13 +114,12 @@ def error_from_response(response: httpx.Response) -> AlbertHTTPError:
         The subclass named for the status, carrying the status, method, URL,
         request id, parsed body and the response.
     """
-    errors, message = _parse_error_body(response)
     request = response.request
+    credentials = credentials_redactor(request.headers.get("Authorization"))
+    errors, message = _parse_error_body(response, lambda text: redact(credentials(text)))
     cls = exception_class_for_status(response.status_code)
-    # A gateway may echo the request's headers in its error page.
-    redact = credentials_redactor(request.headers.get("Authorization"))
     return cls(
-        redact(message),
+        message,
         status_code=response.status_code,
         method=request.method,
         url=str(request.url),
@@ -136,9 +148,10 @@ def decode_error(response: httpx.Response, expected: str, detail: str) -> Albert
     """
     request = response.request
     content_type = response.headers.get("content-type", "no content type")
+    text = _body_text(response, credentials_redactor(request.headers.get("Authorization")))
     return AlbertDecodeError(
         f"expected {expected} as JSON, got a {content_type} body that does not fit "
-        f"({detail}): {_excerpt(response)}",
+        f"({detail}): {_excerpt(text)}",
         status_code=response.status_code,
         method=request.method,
         url=str(request.url),
