@@ -41,6 +41,8 @@ async def test_a_token_no_header_can_carry_is_refused_without_showing_it(token: 
         {"X-Api-Key": f"{SECRET}\r\nX-Injected: 1"},
         {"X-Api-Key": f"{SECRET}\x00"},
         {"X-Api-Key": f"{SECRET}é"},
+        {"X-Api-Key": f"{SECRET} "},  # read from a file with its trailing space
+        {"X-Api-Key": f"\t{SECRET}"},
     ],
 )
 async def test_a_header_value_with_a_control_character_is_refused_without_showing_it(
@@ -58,6 +60,9 @@ async def test_a_header_value_with_a_control_character_is_refused_without_showin
         ({"X-Colon:": "v"}, ValueError),
         ({"": "v"}, ValueError),
         ({"X-Num": 5}, TypeError),
+        ({"X(Key)": "v"}, ValueError),
+        ({"X/Key": "v"}, ValueError),
+        ({"X@Key": "v"}, ValueError),
     ],
 )
 async def test_a_bad_header_name_or_value_type_is_refused(
@@ -65,6 +70,20 @@ async def test_a_bad_header_name_or_value_type_is_refused(
 ) -> None:
     with pytest.raises(error):
         AsyncAlbert(base_url=BASE, token=TOKEN, headers=headers)
+
+
+async def test_headers_may_be_given_as_pairs(api: respx.MockRouter) -> None:
+    route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
+    pairs = [("X-Trace", "t-1")]
+    async with AsyncAlbert(base_url=BASE, token=TOKEN, headers=pairs) as client:  # type: ignore[arg-type]
+        await client.chat_sessions.get_by_id(id="a")
+    assert route.calls[0].request.headers["x-trace"] == "t-1"
+
+
+@pytest.mark.parametrize("base_url", ["https://albert.test:8o8o/", "https://[::1/"])
+async def test_a_base_url_that_is_not_a_url_is_a_value_error(base_url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        AsyncAlbert(base_url=base_url, token=TOKEN)
 
 
 async def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
@@ -79,6 +98,7 @@ async def test_a_base_url_with_a_password_is_refused_without_showing_it() -> Non
         ("30", TypeError),
         (True, TypeError),
         (-1, ValueError),
+        (float("nan"), ValueError),
         (httpx.Timeout(5.0, connect=-1.0), ValueError),
     ],
 )

@@ -43,6 +43,8 @@ def test_a_token_no_header_can_carry_is_refused_without_showing_it(token: str) -
         {"X-Api-Key": f"{SECRET}\r\nX-Injected: 1"},
         {"X-Api-Key": f"{SECRET}\x00"},
         {"X-Api-Key": f"{SECRET}é"},
+        {"X-Api-Key": f"{SECRET} "},  # read from a file with its trailing space
+        {"X-Api-Key": f"\t{SECRET}"},
     ],
 )
 def test_a_header_value_with_a_control_character_is_refused_without_showing_it(
@@ -60,6 +62,9 @@ def test_a_header_value_with_a_control_character_is_refused_without_showing_it(
         ({"X-Colon:": "v"}, ValueError),
         ({"": "v"}, ValueError),
         ({"X-Num": 5}, TypeError),
+        ({"X(Key)": "v"}, ValueError),
+        ({"X/Key": "v"}, ValueError),
+        ({"X@Key": "v"}, ValueError),
     ],
 )
 def test_a_bad_header_name_or_value_type_is_refused(
@@ -67,6 +72,20 @@ def test_a_bad_header_name_or_value_type_is_refused(
 ) -> None:
     with pytest.raises(error):
         Albert(base_url=BASE, token=TOKEN, headers=headers)
+
+
+def test_headers_may_be_given_as_pairs(api: respx.MockRouter) -> None:
+    route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
+    pairs = [("X-Trace", "t-1")]
+    with Albert(base_url=BASE, token=TOKEN, headers=pairs) as client:  # type: ignore[arg-type]
+        client.chat_sessions.get_by_id(id="a")
+    assert route.calls[0].request.headers["x-trace"] == "t-1"
+
+
+@pytest.mark.parametrize("base_url", ["https://albert.test:8o8o/", "https://[::1/"])
+def test_a_base_url_that_is_not_a_url_is_a_value_error(base_url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        Albert(base_url=base_url, token=TOKEN)
 
 
 def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
@@ -81,6 +100,7 @@ def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
         ("30", TypeError),
         (True, TypeError),
         (-1, ValueError),
+        (float("nan"), ValueError),
         (httpx.Timeout(5.0, connect=-1.0), ValueError),
     ],
 )

@@ -57,7 +57,10 @@ def resolve_base_url(base_url: str | None) -> str:
         or password.
     """
     raw = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    url = httpx.URL(raw.strip())
+    try:
+        url = httpx.URL(raw.strip())
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url is not a valid URL: {exc}") from None
     if url.userinfo:
         # Not echoed: it holds a password. The URL would reach reprs, errors and logs.
         raise ValueError(
@@ -141,8 +144,8 @@ def resolve_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
             )
         resolved = httpx.Timeout(timeout)
     for phase, seconds in resolved.as_dict().items():
-        if seconds is not None and seconds < 0:
-            raise ValueError(f"timeout must not be negative, got {seconds} s to {phase}")
+        if seconds is not None and not seconds >= 0:  # also NaN
+            raise ValueError(f"timeout must be 0 or more, got {seconds} s to {phase}")
     return resolved
 
 
@@ -179,7 +182,7 @@ def build_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
     Parameters
     ----------
     extra : Mapping[str, str] | None
-        Headers the caller added.
+        Headers the caller added (a mapping, or name-value pairs).
 
     Returns
     -------
@@ -201,10 +204,17 @@ def build_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
         "User-Agent": USER_AGENT,
     }
     if extra:
-        for name, value in extra.items():
+        given = dict(extra)  # a mapping, or pairs, as dict.update took them
+        for name, value in given.items():
             _check_header(name, value)
-        headers.update(extra)
+        headers.update(given)
     return headers
+
+
+#: The characters of an HTTP header name (RFC 9110 "token").
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 def _check_header(name: object, value: object) -> None:
@@ -214,10 +224,12 @@ def _check_header(name: object, value: object) -> None:
         raise TypeError(
             f"headers must map strings to strings, got {name!r}: a {type(value).__name__}"
         )
-    if not name or not all("!" <= char <= "~" and char != ":" for char in name):
+    if not name or not _TOKEN_CHARS.issuperset(name):
         raise ValueError(f"header name {name!r} is not a valid HTTP header name")
-    if any(char > "~" or (char < " " and char != "\t") for char in value):
+    if value != value.strip(" \t") or any(
+        char > "~" or (char < " " and char != "\t") for char in value
+    ):
         raise ValueError(
-            f"the value of header {name!r} holds a line break, another control character "
-            "or a non-ASCII character (it is not shown here)"
+            f"the value of header {name!r} starts or ends with a space, or holds a line "
+            "break, another control character or a non-ASCII character (it is not shown here)"
         )
