@@ -497,3 +497,43 @@ async def test_a_refresh_another_client_never_finishes_is_waited_for_a_bounded_t
         await client.chat_sessions.get_by_id(id="s1")
     await client.aclose()
     assert requests == []
+
+
+async def test_a_sync_client_does_not_block_the_loop_refreshing_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A notebook: the kernel's event loop runs an AsyncAlbert task while a cell
+    # calls an Albert sharing its AlbertSSOClient, on the same thread. Waiting
+    # would block the loop that must finish the refresh: it fails at once.
+    from albert._sync import auth as sync_auth
+
+    monkeypatch.setattr(sync_auth, "_SHARED_REFRESH_WAIT", 2.0)  # a failure stays quick
+    refresh = SSORefreshEndpoint(single_use=True)
+
+    async def async_handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.2)
+            return refresh(request)
+        return httpx.Response(200, json=SESSION)
+
+    def sync_handler(request: httpx.Request) -> httpx.Response:
+        return refresh(request) if request.url.path == REFRESH_PATH else httpx.Response(200)
+
+    sso = _logged_in_sso()
+    async_albert = AsyncAlbert(
+        auth_manager=sso,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_handler)),
+    )
+    sync_albert = Albert(
+        auth_manager=sso, http_client=httpx.Client(transport=httpx.MockTransport(sync_handler))
+    )
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(functools.partial(async_albert.chat_sessions.get_by_id, id="s1"))
+        await anyio.sleep(0.05)  # its refresh is under way
+        started = time.monotonic()
+        with pytest.raises(AlbertAuthError, match="cannot wait for it here"):
+            sync_albert.chat_sessions.get_by_id(id="s1")
+        assert time.monotonic() - started < 1.0
+    await async_albert.aclose()
+    sync_albert.close()
+    assert refresh.received == [BROWSER_REFRESH]  # the async client's refresh went through

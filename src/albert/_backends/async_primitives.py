@@ -10,9 +10,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["Lock", "sleep", "monotonic", "run_in_thread"]
+__all__ = ["WAITING_BLOCKS_THE_THREAD", "Lock", "sleep", "monotonic", "run_in_thread"]
 
 T = TypeVar("T")
+
+#: Whether this variant's waits block the calling thread (no: a wait yields to the
+#: event loop, whose other tasks go on).
+WAITING_BLOCKS_THE_THREAD = False
 
 
 async def sleep(seconds: float) -> None:

@@ -8,9 +8,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["Lock", "sleep", "monotonic", "run_in_thread"]
+__all__ = ["WAITING_BLOCKS_THE_THREAD", "Lock", "sleep", "monotonic", "run_in_thread"]
 
 T = TypeVar("T")
+
+#: Whether this variant's waits block the calling thread (yes: nothing else runs on
+#: it meanwhile, not even an event loop it hosts).
+WAITING_BLOCKS_THE_THREAD = True
 
 
 def sleep(seconds: float) -> None:

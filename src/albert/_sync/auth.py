@@ -305,6 +305,14 @@ class TokenProvider:
                 return claim  # another client of the same manager refreshed it
             if claim is not None:
                 break
+            if primitives.WAITING_BLOCKS_THE_THREAD and sso._refreshing_on_this_thread():
+                # A non-blocking client on this thread's event loop holds the
+                # refresh: blocking here would keep it from ever finishing.
+                raise AlbertAuthError(
+                    f"SSO: a non-blocking client on this thread is refreshing {sso.email}'s "
+                    "token; a blocking client cannot wait for it here. Give each kind of "
+                    "client its own AlbertSSOClient."
+                )
             if primitives.monotonic() > give_up:
                 raise AlbertAuthError(
                     f"SSO: another client of {sso.email}'s manager has been refreshing the "

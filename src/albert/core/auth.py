@@ -170,6 +170,7 @@ class AlbertSSOClient(BaseModel):
     _tenant: str | None = PrivateAttr(default=None)
     _access_token: AccessToken | None = PrivateAttr(default=None)
     _refreshing: bool = PrivateAttr(default=False)
+    _refreshing_thread: int | None = PrivateAttr(default=None)
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -288,7 +289,13 @@ class AlbertSSOClient(BaseModel):
             if self._refresh_token is None:
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
             self._refreshing = True
+            self._refreshing_thread = threading.get_ident()
             return self._refresh_token
+
+    def _refreshing_on_this_thread(self) -> bool:
+        """Tell whether the refresh under way was claimed on the calling thread."""
+        with _SSO_STATE_LOCK:
+            return self._refreshing and self._refreshing_thread == threading.get_ident()
 
     def _finish_refresh(self, sent: SecretStr, token: SSOTenantToken | None) -> None:
         """End the refresh `_claim_refresh` handed out, keeping its tokens if it worked.
@@ -302,6 +309,7 @@ class AlbertSSOClient(BaseModel):
         """
         with _SSO_STATE_LOCK:
             self._refreshing = False
+            self._refreshing_thread = None
             # A browser login in the meantime brought a newer refresh token: keep it.
             if token is not None and self._refresh_token is sent:
                 self._refresh_token = token.refresh_token
