@@ -108,3 +108,21 @@ def test_page_validates_from_bytes() -> None:
     assert page.last_key == "k"
     assert page.items[0].name == "n"
     assert Page[ChatSession].model_validate_json(b"{}").items == []
+
+
+def test_server_answers_keep_enum_values_this_sdk_does_not_know_yet() -> None:
+    from albert.resources.base import validate_server_json
+
+    body = b'{"sourceRequestId": "r", "total": 2, "flags": ["starred", "pinned"]}'
+
+    flags = validate_server_json(ChatFlagsInMessage, body).flags
+    assert flags == [ChatFlagType.STARRED, "pinned"]
+    assert flags is not None
+    assert flags[0] is ChatFlagType.STARRED
+    assert isinstance(flags[1], ChatFlagType)
+    dumped = validate_server_json(ChatFlagsInMessage, body).model_dump(mode="json")
+    assert dumped["flags"] == ["starred", "pinned"]  # sent back as it came
+    with pytest.raises(pydantic.ValidationError):  # outside a server answer: strict
+        ChatFlagsInMessage.model_validate_json(body)
+    with pytest.raises(ValueError, match="pinned"):
+        ChatFlagType("pinned")

@@ -151,6 +151,25 @@ def test_get_all_lists_oldest_first_across_pages(client: Albert, api: respx.Mock
     ]
 
 
+def test_a_component_type_added_to_the_api_later_does_not_fail_the_listing(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    chart = {**STORED, "sequence": "001", "componentType": "chart", "role": "tool"}
+    api.get(MESSAGES).respond(200, json={"Items": [STORED, chart, STORED]})
+
+    messages = [m for m in client.chat_messages.get_all(session_id="ses-1")]
+
+    assert [m.component_type for m in messages] == ["text", "chart", "text"]
+    assert isinstance(messages[1].component_type, ChatComponentType)
+    assert messages[1].role == "tool"
+    assert messages[0].component_type is ChatComponentType.TEXT
+    assert "chart" not in [t.value for t in ChatComponentType]  # nothing added to the enum
+    with pytest.raises(pydantic.ValidationError):  # what the caller passes stays strict
+        ChatMessage(
+            parent_id="ses-1", component_type="chart", user_type="user", role="user", content="x"
+        )
+
+
 def test_get_all_max_items(client: Albert, api: respx.MockRouter) -> None:
     route = api.get(MESSAGES).respond(200, json={"Items": [STORED, STORED], "lastKey": "k"})
 

@@ -19,6 +19,7 @@ from albert.exceptions import (
     AlbertTransportError,
     exception_class_for_status,
 )
+from albert.resources.base import validate_server_json
 
 __all__ = [
     "closed_client_error",
@@ -179,10 +180,11 @@ def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
     Raises
     ------
     AlbertDecodeError
-        If the body is not JSON, is truncated, or does not fit ``model``.
+        If the body is not JSON, is truncated, or does not fit ``model`` (an
+        enum value this SDK does not know yet is kept, not refused).
     """
     try:
-        return model.model_validate_json(response.content)
+        return validate_server_json(model, response.content)
     except ValidationError as exc:
         kinds = {err["type"] for err in exc.errors()}
         detail = "invalid JSON" if "json_invalid" in kinds else f"{exc.error_count()} field errors"

@@ -2,11 +2,67 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BaseAlbertModel", "BaseResource", "Page"]
+__all__ = ["BaseAlbertModel", "BaseResource", "Page", "ServerEnum", "validate_server_json"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: True while a server's answer is validated (`validate_server_json`).
+_FROM_SERVER: ContextVar[bool] = ContextVar("albert_from_server", default=False)
+
+
+def validate_server_json(model: type[ModelT], data: bytes) -> ModelT:
+    """Validate a server's JSON answer into ``model``, keeping enum values this SDK does not know.
+
+    Parameters
+    ----------
+    model : type[ModelT]
+        The pydantic model (a resource, or a `Page` of them).
+    data : bytes
+        The response body.
+
+    Returns
+    -------
+    ModelT
+        The validated model. A `ServerEnum` field holding a value added to the
+        API after this SDK was released keeps it (as a member made for it)
+        instead of failing the whole answer.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If the body is not JSON or does not fit ``model``.
+    """
+    token = _FROM_SERVER.set(True)
+    try:
+        return model.model_validate_json(data)
+    finally:
+        _FROM_SERVER.reset(token)
+
+
+class ServerEnum(str, Enum):
+    """An enum of the API whose values the server may add to.
+
+    What the caller passes must be one of the members; what the server sends
+    (see `validate_server_json`) may also be a value this SDK does not know
+    yet: it becomes a member made for it, equal to its string, so that one new
+    message type does not make a whole listing fail. Such a member is not
+    listed when the enum is iterated.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> ServerEnum | None:
+        if not isinstance(value, str) or not _FROM_SERVER.get():
+            return None  # the caller's input stays strict
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
 
 
 class BaseAlbertModel(BaseModel):

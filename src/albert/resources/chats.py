@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from pydantic import Field
 
-from albert.resources.base import BaseAlbertModel, BaseResource
+from albert.resources.base import BaseAlbertModel, BaseResource, ServerEnum
 
 __all__ = [
     "ChatComponentType",
@@ -23,7 +22,7 @@ __all__ = [
 ]
 
 
-class ChatComponentType(str, Enum):
+class ChatComponentType(ServerEnum):
     """Component type of a chat message."""
 
     TEXT = "text"
@@ -36,28 +35,28 @@ class ChatComponentType(str, Enum):
     ERROR = "error"
 
 
-class ChatUserType(str, Enum):
+class ChatUserType(ServerEnum):
     """Origin of a chat message (user-submitted vs system-generated)."""
 
     USER = "user"
     SYSTEM = "system"
 
 
-class ChatRole(str, Enum):
+class ChatRole(ServerEnum):
     """Chat role for a message, as used by the LLM conversation model."""
 
     USER = "user"
     ASSISTANT = "assistant"
 
 
-class ChatFolderType(str, Enum):
+class ChatFolderType(ServerEnum):
     """Hierarchy level of a chat folder."""
 
     ROOT = "root"
     CHILD = "child"
 
 
-class ChatFlagType(str, Enum):
+class ChatFlagType(ServerEnum):
     """Type of flag that can be applied to a chat message."""
 
     STARRED = "starred"
