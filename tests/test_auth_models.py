@@ -600,3 +600,14 @@ def test_a_busy_token_endpoint_keeps_no_secret_in_the_parsed_body() -> None:
 
     assert SECRET_MARKER not in repr(error.errors)
     assert SECRET_MARKER not in repr(pickle.loads(pickle.dumps(error)).errors)
+
+
+def test_a_blank_token_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALBERT_TOKEN", " \r\n")
+    monkeypatch.setenv("ALBERT_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("ALBERT_CLIENT_SECRET", CLIENT_SECRET)
+
+    found = auth_from_env()
+
+    assert isinstance(found, AlbertClientCredentials)
+    assert found.id == CLIENT_ID

@@ -8,8 +8,8 @@ The tree::
     ├── AlbertTransportError
     │   ├── AlbertConnectionError
     │   └── AlbertTimeoutError
-    ├── AlbertDecodeError
     └── AlbertHTTPError
+        ├── AlbertDecodeError            a 2xx whose body does not fit
         ├── AlbertClientError
         │   ├── BadRequestError              400
         │   ├── UnauthorizedError            401

@@ -8,6 +8,7 @@ import respx
 
 from albert import AsyncAlbert
 from albert import exceptions as exc
+from albert._async.session import AsyncAlbertSession
 from tests._async.helpers import SESSIONS, TOKEN
 
 BASE = "https://albert.test"
@@ -141,3 +142,29 @@ async def test_a_transport_error_quoting_the_token_shows_it_blanked(
     await client.aclose()
     assert SECRET not in str(caught.value)
     assert "Bearer ***" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"max_retries": 3}, {"max_retries": 0}, {"timeout": 60.0}, {"timeout": None}],
+)
+async def test_a_setting_beside_a_session_is_refused_even_at_its_default(
+    setting: dict[str, object],
+) -> None:
+    session = AsyncAlbertSession(base_url=BASE, token=TOKEN, max_retries=0)
+    with pytest.raises(ValueError, match=next(iter(setting))):
+        AsyncAlbert(session=session, **setting)  # type: ignore[arg-type]
+    assert AsyncAlbert(session=session).session.max_retries == 0
+    await session.aclose()
+
+
+async def test_a_short_token_echoed_by_an_error_is_blanked_as_a_word(
+    api: respx.MockRouter,
+) -> None:
+    api.get(f"{SESSIONS}/a").respond(400, json={"message": "bad token abc1234 for abc12345x"})
+    client = AsyncAlbert(base_url=BASE, token="abc1234")
+    with pytest.raises(exc.BadRequestError) as caught:
+        await client.chat_sessions.get_by_id(id="a")
+    await client.aclose()
+    assert str(caught.value).endswith("bad token *** for abc12345x")
+    assert "abc1234 " not in repr(caught.value.errors)

@@ -305,6 +305,27 @@ async def test_logs_each_attempt_and_each_retry_without_secrets(
         assert "Bearer" not in record.getMessage()
 
 
+async def test_an_attempt_that_failed_in_transport_is_logged_too(
+    client: AsyncAlbert,
+    api: respx.MockRouter,
+    sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.get(f"{SESSIONS}/s1").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=SESSION)]
+    )
+
+    with caplog.at_level(logging.DEBUG, logger="albert"):
+        await client.chat_sessions.get_by_id(id="s1")
+
+    attempts = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert [m.split(" after ")[0].split(" in ")[0] for m in attempts] == [
+        "GET https://albert.test/api/v3/chats/sessions/s1 -> ConnectError",
+        "GET https://albert.test/api/v3/chats/sessions/s1 -> 200",
+    ]
+    assert attempts[0].endswith("(attempt 1)")
+
+
 async def test_secrets_stay_out_of_reprs_and_errors(
     client: AsyncAlbert, api: respx.MockRouter
 ) -> None:

@@ -10,6 +10,7 @@ import respx
 
 from albert import Albert
 from albert import exceptions as exc
+from albert._sync.session import AlbertSession
 from tests._sync.helpers import SESSIONS, TOKEN
 
 BASE = "https://albert.test"
@@ -143,3 +144,29 @@ def test_a_transport_error_quoting_the_token_shows_it_blanked(
     client.close()
     assert SECRET not in str(caught.value)
     assert "Bearer ***" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"max_retries": 3}, {"max_retries": 0}, {"timeout": 60.0}, {"timeout": None}],
+)
+def test_a_setting_beside_a_session_is_refused_even_at_its_default(
+    setting: dict[str, object],
+) -> None:
+    session = AlbertSession(base_url=BASE, token=TOKEN, max_retries=0)
+    with pytest.raises(ValueError, match=next(iter(setting))):
+        Albert(session=session, **setting)  # type: ignore[arg-type]
+    assert Albert(session=session).session.max_retries == 0
+    session.close()
+
+
+def test_a_short_token_echoed_by_an_error_is_blanked_as_a_word(
+    api: respx.MockRouter,
+) -> None:
+    api.get(f"{SESSIONS}/a").respond(400, json={"message": "bad token abc1234 for abc12345x"})
+    client = Albert(base_url=BASE, token="abc1234")
+    with pytest.raises(exc.BadRequestError) as caught:
+        client.chat_sessions.get_by_id(id="a")
+    client.close()
+    assert str(caught.value).endswith("bad token *** for abc12345x")
+    assert "abc1234 " not in repr(caught.value.errors)

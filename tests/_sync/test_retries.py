@@ -303,6 +303,27 @@ def test_logs_each_attempt_and_each_retry_without_secrets(
         assert "Bearer" not in record.getMessage()
 
 
+def test_an_attempt_that_failed_in_transport_is_logged_too(
+    client: Albert,
+    api: respx.MockRouter,
+    sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.get(f"{SESSIONS}/s1").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=SESSION)]
+    )
+
+    with caplog.at_level(logging.DEBUG, logger="albert"):
+        client.chat_sessions.get_by_id(id="s1")
+
+    attempts = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert [m.split(" after ")[0].split(" in ")[0] for m in attempts] == [
+        "GET https://albert.test/api/v3/chats/sessions/s1 -> ConnectError",
+        "GET https://albert.test/api/v3/chats/sessions/s1 -> 200",
+    ]
+    assert attempts[0].endswith("(attempt 1)")
+
+
 def test_secrets_stay_out_of_reprs_and_errors(client: Albert, api: respx.MockRouter) -> None:
     api.get(f"{SESSIONS}/s1").respond(401, json={"message": "token expired"})
 

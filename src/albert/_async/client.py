@@ -50,7 +50,8 @@ class AsyncAlbert:
         Retries after a failed attempt, when retrying is safe (default 3).
     http_client : httpx.AsyncClient | None, optional
         Your own httpx client (proxies, certificates, transports); it is not
-        closed by the SDK.
+        closed by the SDK. Its headers are kept, but each request gets the
+        SDK's ``timeout`` (pass ``timeout=`` to choose it).
     limits : httpx.Limits | None, optional
         Connection pool limits of the httpx client the SDK creates.
 
@@ -75,7 +76,8 @@ class AsyncAlbert:
             sessions = [s async for s in client.chat_sessions.get_all()]
 
     A long-lived client (in a web service, for example) is made once and
-    closed with ``aclose()`` at shutdown; it is safe to share between tasks.
+    closed with ``aclose()`` at shutdown; it is safe to share between concurrent
+    tasks or threads.
     """
 
     def __init__(
@@ -86,8 +88,8 @@ class AsyncAlbert:
         auth_manager: AuthManager | None = None,
         session: AsyncAlbertSession | None = None,
         headers: dict[str, str] | None = None,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: NotGivenOr[TimeoutTypes] = NOT_GIVEN,
+        max_retries: NotGivenOr[int] = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
@@ -97,8 +99,8 @@ class AsyncAlbert:
                 token=token,
                 auth_manager=auth_manager,
                 headers=headers,
-                timeout=timeout,
-                max_retries=max_retries,
+                timeout=DEFAULT_TIMEOUT if timeout is NOT_GIVEN else timeout,
+                max_retries=DEFAULT_MAX_RETRIES if max_retries is NOT_GIVEN else max_retries,
                 http_client=http_client,
                 limits=limits,
             )
@@ -110,8 +112,8 @@ class AsyncAlbert:
                 "token": token is not None,
                 "auth_manager": auth_manager is not None,
                 "headers": headers is not None,
-                "timeout": timeout is not DEFAULT_TIMEOUT,
-                "max_retries": max_retries != DEFAULT_MAX_RETRIES,
+                "timeout": timeout is not NOT_GIVEN,
+                "max_retries": max_retries is not NOT_GIVEN,
                 "http_client": http_client is not None,
                 "limits": limits is not None,
             }

@@ -74,7 +74,8 @@ class AlbertSession:
         Retries after a failed attempt, when retrying is safe (default 3).
     http_client : httpx.Client | None, optional
         An HTTP client to send requests with (proxies, certificates, transports).
-        The session does not close a client it was given.
+        The session does not close a client it was given; each request gets
+        the session's ``timeout``.
     limits : httpx.Limits | None, optional
         Connection pool limits of the client the session creates.
 
@@ -231,8 +232,8 @@ class AlbertSession:
         Returns
         -------
         httpx.Response
-            A response with a status below 400 (or a 404 answering the retry of
-            a DELETE whose first response was lost: the resource is gone).
+            A 2xx response (or a 404 answering the retry of a DELETE that an
+            earlier attempt may have applied: the resource is gone).
 
         Raises
         ------
@@ -338,6 +339,15 @@ class AlbertSession:
         try:
             response = self._client.send(request)
         except httpx.RequestError as exc:  # transport failures, and undecodable bodies
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %s after %.1f ms (attempt %d)",
+                    request.method,
+                    request.url,
+                    type(exc).__name__,
+                    (primitives.monotonic() - started) * 1000,
+                    attempt,
+                )
             raise transport_error(
                 exc,
                 method=request.method,

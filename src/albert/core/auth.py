@@ -375,7 +375,7 @@ def auth_from_env() -> str | AlbertClientCredentials:
     AlbertAuthError
         If neither is set; the message lists the variables looked for.
     """
-    token = os.environ.get(ENV_TOKEN)
+    token = (os.environ.get(ENV_TOKEN) or "").strip()
     if token:
         return token
     client_id = os.environ.get(ENV_CLIENT_ID)

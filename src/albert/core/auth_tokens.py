@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, quote_plus
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from albert.core.config import API_PREFIX
 from albert.core.logs import logger
+from albert.core.redaction import blank_secret
 from albert.core.responses import error_from_response, request_id_of
 from albert.exceptions import AlbertAuthError, AlbertHTTPError
 
@@ -167,11 +166,6 @@ class SSOTenantToken(BaseModel):
     refresh_token: SecretStr
 
 
-#: Secrets shorter than this are blanked as whole words only; longer ones
-#: wherever they appear, also percent-encoded (an endpoint may echo the form).
-_WHOLE_WORD_BELOW = 8
-
-
 @dataclass(frozen=True)
 class AuthRequest:
     """A request to an authentication endpoint, ready to hand to an httpx client.
@@ -217,14 +211,7 @@ class AuthRequest:
             The message, safe to show.
         """
         for secret in self.secrets:
-            if len(secret) >= _WHOLE_WORD_BELOW:
-                for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-                    text = text.replace(form, "***")
-            elif secret:
-                # Whole occurrences only: a short secret must not blank letters
-                # out of the words around it ("PO***T"), which would hint at it.
-                pattern = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
-                text = re.sub(pattern, "***", text)
+            text = blank_secret(text, secret)
         return text
 
 

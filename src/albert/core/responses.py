@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from albert.core.redaction import blank_secret
 from albert.exceptions import (
     BODY_EXCERPT_CHARS,
     AlbertClientClosedError,
@@ -245,9 +246,9 @@ def credentials_redactor(authorization: str | None) -> Callable[[str], str]:
         Replaces the credentials with ``***`` wherever the text quotes them.
     """
     credentials = (authorization or "").partition(" ")[2].strip()
-    if len(credentials) < 8:  # nothing worth hiding that could not also mangle the text
+    if not credentials:
         return str
-    return lambda text: text.replace(credentials, "***")
+    return lambda text: blank_secret(text, credentials)
 
 
 def closed_client_error(method: str, url: str) -> AlbertClientClosedError:
