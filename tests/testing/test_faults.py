@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from albert.testing import FaultInjector
@@ -9,8 +11,8 @@ from albert.testing import FaultInjector
 
 def test_fail_next_counts_down_and_matches_method_and_path() -> None:
     faults = FaultInjector()
-    fault = faults.fail_next("get", r"/chats/sessions$", status=503, times=2, retry_after=1.5)
-    assert fault.headers == {"Retry-After": "1.5"}
+    fault = faults.fail_next("get", r"/chats/sessions$", status=503, times=2, retry_after=2)
+    assert fault.headers == {"Retry-After": "2"}
     assert faults.take("POST", "/api/v3/chats/sessions") == (0.0, None)
     assert faults.take("GET", "/api/v3/chats/sessions/ses-1") == (0.0, None)
     assert faults.take("GET", "/api/v3/chats/sessions") == (0.0, fault)
@@ -59,12 +61,46 @@ def test_bodies() -> None:
         ({"status": 503, "delay": -1}, "delay"),
         ({"status": 503, "method": "FETCH"}, "method"),
         ({"status": 503, "path": "("}, "regular expression"),
+        ({"status": 503, "delay": float("nan")}, "delay"),
+        ({"status": 503, "delay": float("inf")}, "delay"),
+        ({"status": 503, "retry_after": float("inf")}, "retry_after"),
+        ({"status": 503, "retry_after": float("nan")}, "retry_after"),
+        ({"status": 503, "retry_after": -1}, "retry_after"),
+        ({"status": 503, "retry_after": 10**400}, "retry_after"),
     ],
 )
 def test_bad_faults_are_refused(kwargs: dict[str, object], message: str) -> None:
     args = {"method": "GET", "path": "/x", **kwargs}
     with pytest.raises(ValueError, match=message):
         FaultInjector().fail_next(args.pop("method"), args.pop("path"), **args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"headers": {"X-Note": "a\r\nX-Injected: 1"}},
+        {"retry_after": "1\n"},
+        {"headers": {"X": "\x00"}},
+    ],
+)
+def test_a_header_with_a_line_break_is_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="line break"):
+        FaultInjector().fail_next("GET", "/x", status=503, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "header"),
+    [(0, "0"), (0.1, "1"), (1.5, "2"), (3, "3"), (1234567, "1234567"), (1e9, "1000000000")],
+)
+def test_retry_after_is_sent_as_whole_seconds(seconds: float, header: str) -> None:
+    fault = FaultInjector().fail_next("GET", "/x", status=429, retry_after=seconds)
+    assert fault.headers == {"Retry-After": header}
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -0.5])
+def test_latency_must_be_finite(seconds: float) -> None:
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        FaultInjector().add_latency("GET", "/x", seconds)
 
 
 def test_plan_from_json() -> None:
@@ -90,6 +126,8 @@ def test_plan_from_json() -> None:
         {"path": "/x", "status": 503, "headers": {"a": 1}},
         {"path": "/x", "status": 503, "retryAfter": [1]},
         {"path": "/x", "status": 503, "colour": "red"},
+        {"path": "/x", "latency": float("inf")},
+        {"path": "/x", "status": 503, "retryAfter": float("nan")},
     ],
 )
 def test_bad_plans_are_refused(spec: dict[str, object]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -63,6 +63,26 @@ async def test_refused_token_requests(
 async def test_the_token_request_must_be_form_encoded(http: httpx.AsyncClient) -> None:
     response = await http.post("/login/oauth/token", json=FORM)
     assert response.status_code == 400
+
+
+async def test_the_form_content_type_is_case_insensitive(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/login/oauth/token",
+        content=urlencode(FORM),
+        headers={"Content-Type": "Application/X-WWW-Form-URLEncoded; charset=UTF-8"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "Bearer"
+
+
+async def test_a_token_request_that_is_not_utf8_is_a_400(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/login/oauth/token",
+        content=b"grant_type=client_credentials&client_id=\xff",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"message": "the token request is not UTF-8"}
 
 
 async def test_issued_tokens_expire(
@@ -142,7 +162,9 @@ async def test_sso_refresh_gives_a_token_per_tenant() -> None:
             assert (await http.post("/login/refresh", json=bad)).status_code in (400, 401)
 
 
-@pytest.mark.parametrize("port", ["", "0", "70000", "http"])
+@pytest.mark.parametrize(
+    "port", ["", "0", "70000", "http", pytest.param("9" * 5000, id="5000 digits")]
+)
 async def test_sso_login_needs_a_port(http: httpx.AsyncClient, port: str) -> None:
     response = await http.get(
         "/login", params={"source": "sdk", "email": "ada@example.com", "port": port}

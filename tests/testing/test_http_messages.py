@@ -199,3 +199,28 @@ async def test_raw_utf8_in_the_path_is_read_as_utf8(emulator: EmulatorApp) -> No
         got = await http.get(f"/chats/sessions/{sid}/messages/naïve", params={"sequence": "000"})
     assert got.status_code == 200, got.text
     assert got.json()["sourceRequestId"] == "naïve"
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e309"])
+async def test_non_finite_numbers_are_400s(http: httpx.AsyncClient, number: bytes) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r0", "kept")
+    fields = b'"sourceRequestId": "r1", "componentType": "text", "userType": "user", "role": "user"'
+    patch = b'{"data": [{"operation": "update", "attribute": "Content", "newValue": {"x": @}}]}'
+    url = f"/chats/sessions/{sid}/messages"
+    for method, path, params, body in [
+        ("POST", url, {}, b"{" + fields + b', "Content": {"x": @}}'),
+        ("POST", url, {}, b"{" + fields + b', "Content": "x", "value": [@]}'),
+        ("PATCH", f"{url}/r0", {"sequence": "000"}, patch),
+    ]:
+        response = await http.request(
+            method,
+            path,
+            params=params,
+            content=body.replace(b"@", number),
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["message"].startswith("the body is not valid JSON")
+    listed = await http.get(url)
+    assert [m["Content"] for m in listed.json()["Items"]] == ["kept"]

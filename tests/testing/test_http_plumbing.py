@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
@@ -124,20 +125,45 @@ async def test_reset_deletes_the_data_but_keeps_the_token(
     assert emulator.store.all("setting") == [{"value": "tok"}]
 
 
-async def test_a_crash_is_a_json_500(
-    emulator: EmulatorApp, monkeypatch: pytest.MonkeyPatch
+async def test_a_crash_is_a_json_500_that_the_app_does_not_raise(
+    emulator: EmulatorApp,
+    http: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(emulator.store, "scan", broken)
-    transport = httpx.ASGITransport(app=emulator, raise_app_exceptions=False)
-    async with httpx.AsyncClient(
-        transport=transport,
-        base_url="http://emulator/api/v3",
-        headers={"Authorization": "Bearer tok"},
-    ) as http:
+    # Raised on, the crash would fail this request (ASGITransport re-raises it),
+    # and a server would close the connection after the 500.
+    log = logging.getLogger("uvicorn.error")
+    log.addHandler(caplog.handler)  # uvicorn may have stopped it propagating
+    try:
         response = await http.get("/chats/sessions")
+    finally:
+        log.removeHandler(caplog.handler)
     assert response.status_code == 500
     assert response.json() == {"message": "the emulator failed: RuntimeError: disk on fire"}
     assert response.headers["x-request-id"]
+    logged = {r.exc_info[0] for r in caplog.records if r.name == "uvicorn.error" and r.exc_info}
+    assert logged == {RuntimeError}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"path": "/x", "status": 500, "latency": 1e309}',
+        b'{"path": "/x", "status": 500, "retryAfter": Infinity}',
+        b'{"path": "/x", "latency": NaN}',
+    ],
+    ids=["latency 1e309", "retryAfter Infinity", "latency NaN"],
+)
+async def test_non_finite_fault_numbers_are_400s(
+    emulator: EmulatorApp, http: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await http.post("http://emulator/_emulator/faults", content=body)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("the body is not valid JSON")
+    assert emulator.faults.planned == []
+    assert (await http.get("http://emulator/_emulator/faults")).json() == {"Items": []}

@@ -81,7 +81,7 @@ async def test_page_size_can_change_while_serving(
         emulator.page_size = 0
 
 
-@pytest.mark.parametrize("key", ["abc", "-1", "", "²"])
+@pytest.mark.parametrize("key", ["abc", "-1", "", "²", pytest.param("9" * 5000, id="5000 digits")])
 async def test_a_key_the_server_did_not_issue_is_a_400(http: httpx.AsyncClient, key: str) -> None:
     response = await http.get("/chats/sessions", params={"startKey": key})
     assert response.status_code == 400
@@ -138,6 +138,7 @@ async def test_bad_patches_are_400s_and_change_nothing(
         b'{"name": "", "sourceSessionId": "s"}',
         b'{"name": "x", "sourceSessionId": 7}',
         b'{"name": "x", "sourceSessionId": "s", "parentId": "fld-none"}',
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested too deeply"),
     ],
 )
 async def test_malformed_creates_are_400s_with_a_json_body(

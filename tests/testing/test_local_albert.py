@@ -78,8 +78,33 @@ def test_serving_an_existing_app_leaves_it_open() -> None:
     app.store.put("session", "still", {})  # not closed
     with pytest.raises(ValueError, match="either app"):
         LocalAlbert(app=app, token="other")
+    with pytest.raises(ValueError, match="either app"):
+        LocalAlbert(app=app, page_size=5)  # the app's page_size is its own
     with pytest.raises(ValueError, match="port"):
         LocalAlbert(port=70000)
+
+
+def test_a_crash_leaves_the_connection_open_for_the_next_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with (
+        LocalAlbert() as server,
+        httpx.Client(
+            base_url=f"{server.base_url}/api/v3",
+            headers={"Authorization": f"Bearer {server.token}"},
+        ) as http,
+    ):
+        scan = server.app.store.scan
+        for attempt in range(3):
+            monkeypatch.setattr(server.app.store, "scan", lambda *args, **kwargs: 1 / 0)
+            crashed = http.get("/chats/sessions")
+            assert crashed.status_code == 500
+            assert crashed.json() == {
+                "message": "the emulator failed: ZeroDivisionError: division by zero"
+            }
+            monkeypatch.setattr(server.app.store, "scan", scan)
+            created = http.post("/chats/sessions", json={"name": "n", "sourceSessionId": "s"})
+            assert created.status_code == 201, attempt
 
 
 def test_the_client_factories() -> None:

@@ -12,6 +12,8 @@ Private routes under ``/_emulator`` plan faults and reset the data.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import secrets
 import time
@@ -54,6 +56,10 @@ __all__ = ["ADMIN_PREFIX", "API_PREFIX", "ApiError", "EmulatorApp", "create_app"
 API_PREFIX = "/api/v3"
 #: The emulator's own routes (faults, reset, health): not part of the Albert API.
 ADMIN_PREFIX = "/_emulator"
+
+#: Where a crash is logged: uvicorn's error log, as uvicorn logs the crashes it
+#: sees itself (it prints them with their traceback when it serves the app).
+_crash_log = logging.getLogger("uvicorn.error")
 
 #: The client id and secret the token endpoint accepts unless told otherwise.
 DEFAULT_CLIENT_ID = "albert-local"
@@ -153,6 +159,22 @@ def _same(given: str, expected: str) -> bool:
     return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
+def _non_finite(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _crash(exc: Exception) -> Response:
+    message = f"the emulator failed: {type(exc).__name__}: {exc}"
+    return JSONResponse({"message": message}, status_code=500)
+
+
 def _content(value: Any) -> str | Doc:
     if isinstance(value, (str, dict)):
         return value
@@ -164,7 +186,8 @@ class EmulatorApp:
 
     Serve it with any ASGI server (`albert.testing.LocalAlbert` runs it with
     uvicorn on 127.0.0.1), or talk to it in-process through
-    ``httpx.ASGITransport(app=emulator)``.
+    ``httpx.ASGITransport(app=emulator)`` (an async transport: for
+    ``AsyncAlbert``; the sync ``Albert`` needs `LocalAlbert`).
 
     Parameters
     ----------
@@ -358,8 +381,8 @@ class EmulatorApp:
         return JSONResponse({"message": text}, status_code=exc.status_code, headers=exc.headers)
 
     async def _on_crash(self, request: Request, exc: Exception) -> Response:
-        message = f"the emulator failed: {type(exc).__name__}: {exc}"
-        return JSONResponse({"message": message}, status_code=500)
+        # Only for a crash outside the routes (see `_answer_crashes`).
+        return _crash(exc)
 
     def _routes(self) -> list[Route]:
         s = f"{API_PREFIX}/chats/sessions"
@@ -398,7 +421,9 @@ class EmulatorApp:
         return [
             Route(
                 path,
-                _decode_path_params(self._guard(handler) if authenticated else handler),
+                _answer_crashes(
+                    _decode_path_params(self._guard(handler) if authenticated else handler)
+                ),
                 methods=[method],
             )
             for method, path, handler, authenticated in table
@@ -434,7 +459,10 @@ class EmulatorApp:
         if not raw.strip():
             raise ApiError(400, "a JSON body is required")
         try:
-            return json.loads(raw)
+            # NaN and Infinity (or 1e309) could be stored but never sent back as JSON.
+            return json.loads(raw, parse_constant=_non_finite, parse_float=_finite)
+        except RecursionError:
+            raise ApiError(400, "the body is not valid JSON: nested too deeply") from None
         except ValueError as exc:
             raise ApiError(400, f"the body is not valid JSON: {exc}") from None
 
@@ -460,7 +488,8 @@ class EmulatorApp:
         """
         start = request.query_params.get("startKey")
         if start is not None:
-            if not (start.isascii() and start.isdigit()):
+            # Keys are 64-bit integers: at most 19 digits (and int() refuses 4300).
+            if not (start.isascii() and start.isdigit() and len(start) <= 19):
                 raise _invalid("startKey", "is not a key this server issued")
             entries = [entry for entry in entries if entry.key > int(start)]
         page = entries[: self.page_size]
@@ -525,10 +554,14 @@ class EmulatorApp:
 
     async def _issue_token(self, request: Request) -> Response:
         """``POST /login/oauth/token``: OAuth2 client credentials, form-encoded."""
-        content_type = request.headers.get("content-type", "")
-        if not content_type.startswith("application/x-www-form-urlencoded"):
+        media_type = request.headers.get("content-type", "").split(";", 1)[0]
+        if media_type.strip().lower() != "application/x-www-form-urlencoded":
             raise ApiError(400, "the token request must be form-encoded")
-        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(400, "the token request is not UTF-8") from None
+        form = {k: v[-1] for k, v in parse_qs(text).items()}
         if form.get("grant_type") != "client_credentials":
             raise _invalid("grant_type", "must be client_credentials")
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
@@ -563,7 +596,8 @@ class EmulatorApp:
             query = urlencode({"email": email})
             return RedirectResponse(f"{API_PREFIX}/login/sso?{query}", status_code=302)
         port = self._query(request, "port", required=True) or ""
-        if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        valid = port.isascii() and port.isdigit() and len(port) <= 5  # int() refuses 4300 digits
+        if not valid or not 1 <= int(port) <= 65535:
             raise _invalid("port", "must be a port number")
         refresh = self.issue_refresh_token(email)
         return RedirectResponse(
@@ -645,8 +679,10 @@ class EmulatorApp:
 
     async def _update_session(self, request: Request) -> Response:
         """``PATCH /chats/sessions/{id}``: data operations on ``name`` and ``parentId``."""
+        changes = self._operations(await self._json(request), ("name", "parentId"))
+        # No await from here on: nothing can change or delete the session before it is put.
         session = self._session(request.path_params["sid"])
-        for attribute, value in self._operations(await self._json(request), ("name", "parentId")):
+        for attribute, value in changes:
             probe = {attribute: value}
             if attribute == "name":
                 session["name"] = _text(probe, "name")
@@ -697,8 +733,10 @@ class EmulatorApp:
     async def _create_message(self, request: Request) -> Response:
         """``POST .../messages``: the next sequence of the session; the answer omits ``Content``."""
         sid = request.path_params["sid"]
-        session = self._session(sid)
         body = _object(await self._json(request))
+        # No await from here on: a session deleted meanwhile answers 404, and
+        # the one put back below is the current one.
+        session = self._session(sid)
         if "Content" not in body:
             raise _invalid("Content", "is required")
         message: Doc = {
@@ -744,8 +782,10 @@ class EmulatorApp:
 
     async def _update_message(self, request: Request) -> Response:
         """``PATCH .../messages/{sourceRequestId}?sequence=``: data operations on ``Content``."""
+        changes = self._operations(await self._json(request), ("Content",))
+        # No await from here on: nothing can change or delete the message before it is put.
         message = self._messages(request, sequence_required=True)[0]
-        for _, value in self._operations(await self._json(request), ("Content",)):
+        for _, value in changes:
             message["Content"] = _content(value)
         message["updatedAt"] = _now()
         self._put_message(message)
@@ -867,8 +907,10 @@ class EmulatorApp:
 
         ``sequence`` is the list of the folder's children ids in order.
         """
+        changes = self._operations(await self._json(request), ("name", "sequence"))
+        # No await from here on: nothing can change or delete the folder before it is put.
         folder = self._folder(request.path_params["fid"])
-        for attribute, value in self._operations(await self._json(request), ("name", "sequence")):
+        for attribute, value in changes:
             if attribute == "name":
                 folder["name"] = _text({"name": value}, "name")
             elif isinstance(value, list) and all(isinstance(v, str) and v for v in value):
@@ -957,6 +999,26 @@ def _route_on_raw_path(scope: Scope) -> Scope:
     # Bytes throughout: a server that passes raw UTF-8 through must not see it garbled.
     segments = (quote(unquote_to_bytes(part), safe=_SEGMENT_SAFE) for part in raw_path.split(b"/"))
     return {**scope, "path": "/".join(segments), _RAW_ROUTING: True}
+
+
+def _answer_crashes(endpoint: Handler) -> Handler:
+    """Answer an unexpected exception of ``endpoint`` with a JSON 500, and log it.
+
+    Raised on, Starlette would send the 500 and then re-raise it to the
+    server, which closes the connection: the client's next request on that
+    keep-alive connection would fail.
+    """
+
+    async def answered(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (ApiError, HTTPException):
+            raise  # answered by their handlers
+        except Exception as exc:
+            _crash_log.exception("Exception in ASGI application")
+            return _crash(exc)
+
+    return answered
 
 
 def _decode_path_params(endpoint: Handler) -> Handler:

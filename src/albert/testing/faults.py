@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Mapping
@@ -169,7 +170,8 @@ class FaultInjector:
         times : int, optional
             How many requests fail (default 1).
         retry_after : float | str | None, optional
-            A ``Retry-After`` header: seconds, or an HTTP date.
+            A ``Retry-After`` header: seconds (sent as whole seconds, rounded
+            up), or an HTTP date.
         body : Any, optional
             The body: a string is sent as is (an HTML gateway page, say),
             anything else as JSON; default ``{"message": "injected fault: <status>"}``.
@@ -186,19 +188,23 @@ class FaultInjector:
         Raises
         ------
         ValueError
-            If an argument is out of range or ``path`` is not a regular expression.
+            If an argument is out of range, ``path`` is not a regular
+            expression, or a header value holds a line break.
         """
         if not 400 <= status <= 599:
             raise ValueError(f"status must be an error status (400-599), got {status}")
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
-        if delay < 0:
-            raise ValueError(f"delay must not be negative, got {delay}")
+        delay = _seconds(delay, "delay")
         all_headers = dict(headers or {})
-        if retry_after is not None:
-            all_headers["Retry-After"] = (
-                retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
-            )
+        for name, value in [*all_headers.items(), ("Retry-After", retry_after)]:
+            if isinstance(value, str) and any(char in value for char in "\r\n\x00"):
+                # The server would refuse to send it and drop the connection instead.
+                raise ValueError(f"header {name!r} must not hold a line break or NUL")
+        if isinstance(retry_after, str):
+            all_headers["Retry-After"] = retry_after
+        elif retry_after is not None:
+            all_headers["Retry-After"] = str(math.ceil(_seconds(retry_after, "retry_after")))
         fault = Fault(
             method=_method(method),
             path=_pattern(path),
@@ -238,8 +244,7 @@ class FaultInjector:
         ValueError
             If an argument is out of range or ``path`` is not a regular expression.
         """
-        if seconds < 0:
-            raise ValueError(f"seconds must not be negative, got {seconds}")
+        seconds = _seconds(seconds, "seconds")
         if times is not None and times < 1:
             raise ValueError(f"times must be None or at least 1, got {times}")
         fault = Fault(method=_method(method), path=_pattern(path), remaining=times, delay=seconds)
@@ -275,7 +280,7 @@ class FaultInjector:
         method, path = spec.get("method", "*"), spec.get("path")
         if not isinstance(method, str) or not isinstance(path, str):
             raise ValueError("a fault needs a string 'path' (and 'method', default '*')")
-        latency = _number(spec.get("latency", 0.0), "latency")
+        latency = _seconds(spec.get("latency", 0.0), "latency")
         times = spec.get("times")
         if times is not None and (not isinstance(times, int) or isinstance(times, bool)):
             raise ValueError("times must be an integer")
@@ -346,7 +351,13 @@ class FaultInjector:
         return delay, failure
 
 
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a number of seconds, 0 or more")
-    return float(value)
+def _seconds(value: Any, name: str) -> float:
+    """Return ``value`` as a float, or raise ValueError unless it is finite and 0 or more."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int beyond float
+            seconds = math.inf
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    raise ValueError(f"{name} must be a finite number of seconds, 0 or more")

@@ -109,7 +109,7 @@ class LocalAlbert:
     token : str | None, optional
         The bearer token the emulator accepts (default: the one the SQLite
         file remembers, else a random one).
-    page_size : int, optional
+    page_size : int | None, optional
         Items per page of every listing (default 50).
     client_credentials : Mapping[str, str] | None, optional
         Client id to secret for the token endpoint (default
@@ -125,10 +125,9 @@ class LocalAlbert:
 
     Examples
     --------
-    >>> from albert.resources.chats import ChatSession
     >>> with LocalAlbert() as server, server.client() as client:  # doctest: +SKIP
-    ...     server.faults.fail_next("GET", r"/chats/sessions$", status=503)
-    ...     client.chat_sessions.create(session=ChatSession(name="x", source_session_id="s"))
+    ...     server.faults.fail_next("GET", r"/chats/sessions$", status=503, retry_after=0)
+    ...     sessions = list(client.chat_sessions.get_all())  # retried once, then served
     """
 
     host = LOOPBACK
@@ -139,7 +138,7 @@ class LocalAlbert:
         port: int = 0,
         db_path: str | os.PathLike[str] | None = None,
         token: str | None = None,
-        page_size: int = 50,
+        page_size: int | None = None,
         client_credentials: Mapping[str, str] | None = None,
         app: EmulatorApp | None = None,
     ) -> None:
@@ -149,11 +148,11 @@ class LocalAlbert:
             app = EmulatorApp(
                 db_path=db_path,
                 token=token,
-                page_size=page_size,
+                page_size=50 if page_size is None else page_size,
                 client_credentials=client_credentials,
             )
             self._owns_app = True
-        elif db_path is not None or token is not None or client_credentials is not None:
+        elif any(option is not None for option in (db_path, token, page_size, client_credentials)):
             raise ValueError("give either app or the options of a new emulator, not both")
         else:
             self._owns_app = False
