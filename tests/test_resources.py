@@ -126,3 +126,22 @@ def test_server_answers_keep_enum_values_this_sdk_does_not_know_yet() -> None:
         ChatFlagsInMessage.model_validate_json(body)
     with pytest.raises(ValueError, match="pinned"):
         ChatFlagType("pinned")
+
+
+def test_a_member_made_for_a_new_value_is_named_unknown_and_pickles() -> None:
+    import pickle
+
+    from albert.resources.base import validate_server_json, validate_server_python
+
+    body = b'{"flags": ["starred", "Starred", "pinned"]}'
+    kept = validate_server_json(ChatFlagsInMessage, body)
+    assert kept.flags is not None
+    assert [(f.name, f.value) for f in kept.flags] == [
+        ("STARRED", "starred"),
+        ("UNKNOWN", "Starred"),  # not shown as STARRED
+        ("UNKNOWN", "pinned"),
+    ]
+    assert pickle.loads(pickle.dumps(kept)) == kept
+    assert pickle.loads(pickle.dumps(ChatFlagType.STARRED)) is ChatFlagType.STARRED
+    parsed = validate_server_python(ChatFlagsInMessage, {"flags": ["pinned"]})
+    assert parsed.flags == ["pinned"]

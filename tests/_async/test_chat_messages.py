@@ -172,6 +172,23 @@ async def test_a_component_type_added_to_the_api_later_does_not_fail_the_listing
         )
 
 
+async def test_a_message_received_with_a_new_type_can_be_created_again(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    chart = {**STORED, "componentType": "chart"}
+    api.get(f"{MESSAGES}/req-1").respond(200, json=chart)
+    route = api.post(MESSAGES).respond(201, json={"id": "msg-2", "sequence": "001", "role": "tool"})
+
+    received = await client.chat_messages.get_by_id(
+        session_id="ses-1", source_request_id="req-1", sequence="000"
+    )
+    created = await client.chat_messages.create(message=received)
+
+    assert body(sent(route))["componentType"] == "chart"
+    assert route.call_count == 1
+    assert (created.component_type, created.role, created.id) == ("chart", "tool", "msg-2")
+
+
 async def test_get_all_max_items(client: AsyncAlbert, api: respx.MockRouter) -> None:
     route = api.get(MESSAGES).respond(200, json={"Items": [STORED, STORED], "lastKey": "k"})
 

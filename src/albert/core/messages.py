@@ -10,6 +10,7 @@ import httpx
 from pydantic import ValidationError
 
 from albert.core.responses import decode_error
+from albert.resources.base import validate_server_python
 from albert.resources.chats import ChatMessage
 
 __all__ = ["created_message", "message_create_body", "require_sequence"]
@@ -100,6 +101,6 @@ def created_message(
     if not isinstance(returned, dict):
         raise decode_error(response, "ChatMessage", "not a JSON object")
     try:
-        return ChatMessage.model_validate({**sent, "parentId": session_id, **returned})
+        return validate_server_python(ChatMessage, {**sent, "parentId": session_id, **returned})
     except ValidationError as exc:
         raise decode_error(response, "ChatMessage", f"{exc.error_count()} field errors") from exc

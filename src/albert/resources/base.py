@@ -8,7 +8,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BaseAlbertModel", "BaseResource", "Page", "ServerEnum", "validate_server_json"]
+__all__ = [
+    "BaseAlbertModel",
+    "BaseResource",
+    "Page",
+    "ServerEnum",
+    "validate_server_json",
+    "validate_server_python",
+]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -45,6 +52,42 @@ def validate_server_json(model: type[ModelT], data: bytes) -> ModelT:
         _FROM_SERVER.reset(token)
 
 
+def validate_server_python(model: type[ModelT], data: Any) -> ModelT:
+    """Validate a server's answer, already parsed, into ``model``; see `validate_server_json`.
+
+    Parameters
+    ----------
+    model : type[ModelT]
+        The pydantic model.
+    data : Any
+        The parsed answer (a dict, for a resource).
+
+    Returns
+    -------
+    ModelT
+        The validated model, keeping enum values this SDK does not know yet.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If ``data`` does not fit ``model``.
+    """
+    token = _FROM_SERVER.set(True)
+    try:
+        return model.model_validate(data)
+    finally:
+        _FROM_SERVER.reset(token)
+
+
+def _server_member(enum: type[ServerEnum], value: str) -> ServerEnum:
+    """Rebuild an enum member, also one made for a value the server added (unpickling)."""
+    token = _FROM_SERVER.set(True)
+    try:
+        return enum(value)
+    finally:
+        _FROM_SERVER.reset(token)
+
+
 class ServerEnum(str, Enum):
     """An enum of the API whose values the server may add to.
 
@@ -52,7 +95,9 @@ class ServerEnum(str, Enum):
     (see `validate_server_json`) may also be a value this SDK does not know
     yet: it becomes a member made for it, equal to its string, so that one new
     message type does not make a whole listing fail. Such a member is not
-    listed when the enum is iterated.
+    listed when the enum is iterated, its name is ``UNKNOWN``, and it
+    pickles. Data kept from the server (JSON saved to a file, say) is read back
+    with `validate_server_json`, as the SDK reads the server's answers.
     """
 
     @classmethod
@@ -60,9 +105,12 @@ class ServerEnum(str, Enum):
         if not isinstance(value, str) or not _FROM_SERVER.get():
             return None  # the caller's input stays strict
         member = str.__new__(cls, value)
-        member._name_ = value.upper()
+        member._name_ = "UNKNOWN"  # never a member's name: .name and repr cannot mislead
         member._value_ = value
         return member
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return _server_member, (type(self), self._value_)
 
 
 class BaseAlbertModel(BaseModel):
