@@ -89,6 +89,22 @@ def test_a_header_with_a_line_break_is_refused(kwargs: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"headers": {"X Bad": "v"}}, "not an HTTP token"),
+        ({"headers": {"X:Bad": "v"}}, "not an HTTP token"),
+        ({"headers": {"X-Price": "5 €"}}, "non-Latin-1"),
+        ({"headers": {"X-Count": 5}}, "must be a string"),
+        ({"body": {"x": float("nan")}}, "strict JSON"),
+        ({"body": {"x": object()}}, "strict JSON"),
+    ],
+)
+def test_a_fault_the_server_could_not_send_is_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FaultInjector().fail_next("GET", "/x", status=503, **kwargs)
+
+
+@pytest.mark.parametrize(
     ("seconds", "header"),
     [(0, "0"), (0.1, "1"), (1.5, "2"), (3, "3"), (1234567, "1234567"), (1e9, "1000000000")],
 )

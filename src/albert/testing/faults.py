@@ -79,7 +79,7 @@ class Fault:
         if isinstance(self.body, str):
             kind = "text/html" if self.body.lstrip().startswith("<") else "text/plain"
             return self.body.encode("utf-8"), f"{kind}; charset=utf-8"
-        return json.dumps(self.body).encode("utf-8"), "application/json"
+        return json.dumps(self.body, allow_nan=False).encode("utf-8"), "application/json"
 
     def describe(self) -> dict[str, Any]:
         """Return the fault as JSON-ready data (for the admin route).
@@ -189,7 +189,9 @@ class FaultInjector:
         ------
         ValueError
             If an argument is out of range, ``path`` is not a regular
-            expression, or a header value holds a line break.
+            expression, a header could not be sent (a name that is not an
+            HTTP token, a value with a line break or outside Latin-1), or the
+            body is neither a string nor strict JSON.
         """
         if not 400 <= status <= 599:
             raise ValueError(f"status must be an error status (400-599), got {status}")
@@ -197,10 +199,15 @@ class FaultInjector:
             raise ValueError(f"times must be at least 1, got {times}")
         delay = _seconds(delay, "delay")
         all_headers = dict(headers or {})
-        for name, value in [*all_headers.items(), ("Retry-After", retry_after)]:
-            if isinstance(value, str) and any(char in value for char in "\r\n\x00"):
-                # The server would refuse to send it and drop the connection instead.
-                raise ValueError(f"header {name!r} must not hold a line break or NUL")
+        for name, value in all_headers.items():
+            _check_header(name, value)
+        if isinstance(retry_after, str):
+            _check_header("Retry-After", retry_after)
+        if not isinstance(body, str):
+            try:  # as it will be sent: strict JSON, no NaN
+                json.dumps(body, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"body must be a string or strict JSON: {exc}") from None
         if isinstance(retry_after, str):
             all_headers["Retry-After"] = retry_after
         elif retry_after is not None:
@@ -361,3 +368,28 @@ def _seconds(value: Any, name: str) -> float:
         if math.isfinite(seconds) and seconds >= 0:
             return seconds
     raise ValueError(f"{name} must be a finite number of seconds, 0 or more")
+
+
+#: The characters of an HTTP header name (RFC 9110 "token").
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+def _check_header(name: object, value: object) -> None:
+    # Checked when the fault is planned: the server cannot send such a header,
+    # and would drop the connection or crash when the fault fires.
+    if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
+        raise ValueError(f"header name {name!r} is not an HTTP token")
+    if not isinstance(value, str):
+        raise ValueError(f"header {name!r} must be a string, got {type(value).__name__}")
+    if any(char in value for char in "\r\n\x00") or not _latin1(value):
+        raise ValueError(f"header {name!r} holds a line break, NUL or a non-Latin-1 character")
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
