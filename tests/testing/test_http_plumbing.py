@@ -167,3 +167,48 @@ async def test_non_finite_fault_numbers_are_400s(
     assert response.json()["message"].startswith("the body is not valid JSON")
     assert emulator.faults.planned == []
     assert (await http.get("http://emulator/_emulator/faults")).json() == {"Items": []}
+
+
+async def test_a_client_that_hangs_up_mid_body_is_not_logged_as_a_crash(
+    emulator: EmulatorApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent: list[dict[str, object]] = []
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"name": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, object]:
+        return next(messages)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v3/chats/sessions",
+        "raw_path": b"/api/v3/chats/sessions",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"emulator"),
+            (b"authorization", f"Bearer {emulator.token}".encode()),
+            (b"content-type", b"application/json"),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("emulator", 80),
+    }
+    log = logging.getLogger("uvicorn.error")
+    log.addHandler(caplog.handler)
+    try:
+        await emulator(scope, receive, send)  # type: ignore[arg-type]
+    finally:
+        log.removeHandler(caplog.handler)
+    assert [r for r in caplog.records if r.exc_info] == []
+    assert emulator.store.all("session") == []

@@ -40,7 +40,7 @@ try:
     from starlette.applications import Starlette
     from starlette.datastructures import MutableHeaders
     from starlette.exceptions import HTTPException
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse, RedirectResponse, Response
     from starlette.routing import Route
     from starlette.types import Message, Receive, Scope, Send
@@ -1014,6 +1014,8 @@ def _answer_crashes(endpoint: Handler) -> Handler:
             return await endpoint(request)
         except (ApiError, HTTPException):
             raise  # answered by their handlers
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it: not a crash
         except Exception as exc:
             _crash_log.exception("Exception in ASGI application")
             return _crash(exc)
