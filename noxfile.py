@@ -26,6 +26,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=["3.10", "3.11", "3.12", "3.13"])
+def tests_pythons(session: nox.Session) -> None:
+    """Run the whole test suite on every Python the package supports (those installed)."""
+    _sync(session, "--all-extras")
+    session.run("pytest", "-q", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
