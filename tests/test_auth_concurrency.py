@@ -537,3 +537,107 @@ async def test_a_sync_client_does_not_block_the_loop_refreshing_for_it(
     await async_albert.aclose()
     sync_albert.close()
     assert refresh.received == [BROWSER_REFRESH]  # the async client's refresh went through
+
+
+def _sso_handler(refresh: SSORefreshEndpoint) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == LOGIN_PATH:
+            return httpx.Response(302, headers={"Location": "https://idp.test/"})
+        if request.url.path == REFRESH_PATH:
+            return refresh(request)
+        return httpx.Response(200, json=SESSION)
+
+    return handler
+
+
+async def test_clients_sharing_a_manager_not_logged_in_open_one_browser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    browser = FakeBrowser(delay=0.2)
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+
+    async def async_handler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    clients = [
+        AsyncAlbert(
+            auth_manager=sso,
+            http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_handler)),
+        )
+        for _ in range(3)
+    ]
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            for client in clients:
+                tasks.start_soon(functools.partial(client.chat_sessions.get_by_id, id="s1"))
+    for client in clients:
+        await client.aclose()
+    browser.join()
+
+    assert len(browser.opened) == 1
+    assert refresh.received == [BROWSER_REFRESH]
+
+
+def test_threads_sharing_a_manager_not_logged_in_open_one_browser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    browser = FakeBrowser(delay=0.2)
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    refresh = SSORefreshEndpoint(single_use=True)
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+
+    def work() -> None:
+        transport = httpx.MockTransport(_sso_handler(refresh))
+        with Albert(auth_manager=sso, http_client=httpx.Client(transport=transport)) as client:
+            client.chat_sessions.get_by_id(id="s1")
+
+    _run_in_threads(4, work)
+    browser.join()
+
+    assert len(browser.opened) == 1
+    assert refresh.received == [BROWSER_REFRESH]
+
+
+async def test_when_the_shared_login_fails_the_waiting_clients_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albert._async import auth as async_auth
+
+    monkeypatch.setattr(async_auth, "DEFAULT_LOGIN_TIMEOUT", 0.3)
+    browser = FakeBrowser(visit=False)  # nobody logs in
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    handler = _sso_handler(SSORefreshEndpoint())
+
+    async def async_handler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    clients = [
+        AsyncAlbert(
+            auth_manager=sso,
+            max_retries=0,
+            http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_handler)),
+        )
+        for _ in range(3)
+    ]
+    errors: list[str] = []
+
+    async def call(client: AsyncAlbert) -> None:
+        try:
+            await client.chat_sessions.get_by_id(id="s1")
+        except AlbertAuthError as exc:
+            errors.append(str(exc))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            for client in clients:
+                tasks.start_soon(call, client)
+    for client in clients:
+        await client.aclose()
+
+    assert len(browser.opened) == 1
+    assert len(errors) == 3
+    assert sum("did not complete" in error for error in errors) == 2

@@ -241,15 +241,55 @@ class AsyncTokenProvider:
         manager = self.manager
         if isinstance(manager, AlbertClientCredentials):
             return await self._fetch_client_credentials(manager)
-        if not manager.is_authenticated:
+        await self._log_in_once(manager)
+        return await self._refresh_sso(manager, rejected=rejected)
+
+    async def _log_in_once(self, sso: AlbertSSOClient) -> None:
+        # Clients sharing a manager that has not logged in yet open one
+        # browser between them: one logs in, the others wait for it.
+        waited = False
+        give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_REFRESH_WAIT
+        while True:
+            claim = sso._claim_login()
+            if claim is False:
+                return
+            if claim is True:
+                if waited:  # the login waited for ended without logging in
+                    sso._finish_login()
+                    raise AlbertAuthError(
+                        f"SSO: the browser login another client of {sso.email}'s manager "
+                        "started did not complete; call authenticate() to try again"
+                    )
+                break
+            self._check_wait(sso, give_up, "logging in")
+            waited = True
+            await primitives.sleep(_SHARED_REFRESH_POLL)
+        try:
             await self._browser_login(
-                manager,
-                tenant_id=manager.tenant_id,
+                sso,
+                tenant_id=sso.tenant_id,
                 minimum_port=DEFAULT_MINIMUM_PORT,
                 maximum_port=None,
                 timeout=DEFAULT_LOGIN_TIMEOUT,
             )
-        return await self._refresh_sso(manager, rejected=rejected)
+        finally:
+            sso._finish_login()
+
+    def _check_wait(self, sso: AlbertSSOClient, give_up: float, doing: str) -> None:
+        """Raise rather than wait for another client of ``sso`` in vain."""
+        if primitives.WAITING_BLOCKS_THE_THREAD and sso._busy_on_this_thread():
+            # A non-blocking client on this thread's event loop holds the
+            # work: blocking here would keep it from ever finishing.
+            raise AlbertAuthError(
+                f"SSO: a non-blocking client on this thread is {doing} for {sso.email}; "
+                "a blocking client cannot wait for it here. Give each kind of client "
+                "its own AlbertSSOClient."
+            )
+        if primitives.monotonic() > give_up:
+            raise AlbertAuthError(
+                f"SSO: another client of {sso.email}'s manager has been {doing} for too "
+                "long; log in again (authenticate())"
+            )
 
     async def _fetch_client_credentials(self, credentials: AlbertClientCredentials) -> AccessToken:
         request = client_credentials_request(credentials)
@@ -305,19 +345,7 @@ class AsyncTokenProvider:
                 return claim  # another client of the same manager refreshed it
             if claim is not None:
                 break
-            if primitives.WAITING_BLOCKS_THE_THREAD and sso._refreshing_on_this_thread():
-                # A non-blocking client on this thread's event loop holds the
-                # refresh: blocking here would keep it from ever finishing.
-                raise AlbertAuthError(
-                    f"SSO: a non-blocking client on this thread is refreshing {sso.email}'s "
-                    "token; a blocking client cannot wait for it here. Give each kind of "
-                    "client its own AlbertSSOClient."
-                )
-            if primitives.monotonic() > give_up:
-                raise AlbertAuthError(
-                    f"SSO: another client of {sso.email}'s manager has been refreshing the "
-                    f"token for {_SHARED_REFRESH_WAIT:.0f} s; log in again (authenticate())"
-                )
+            self._check_wait(sso, give_up, "refreshing the token")
             await primitives.sleep(_SHARED_REFRESH_POLL)
         chosen = None
         try:

@@ -170,7 +170,8 @@ class AlbertSSOClient(BaseModel):
     _tenant: str | None = PrivateAttr(default=None)
     _access_token: AccessToken | None = PrivateAttr(default=None)
     _refreshing: bool = PrivateAttr(default=False)
-    _refreshing_thread: int | None = PrivateAttr(default=None)
+    _logging_in: bool = PrivateAttr(default=False)
+    _busy_thread: int | None = PrivateAttr(default=None)
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -289,13 +290,39 @@ class AlbertSSOClient(BaseModel):
             if self._refresh_token is None:
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
             self._refreshing = True
-            self._refreshing_thread = threading.get_ident()
+            self._busy_thread = threading.get_ident()
             return self._refresh_token
 
-    def _refreshing_on_this_thread(self) -> bool:
-        """Tell whether the refresh under way was claimed on the calling thread."""
+    def _claim_login(self) -> bool | None:
+        """Claim the browser login, unless it is done or another client is at it.
+
+        Returns
+        -------
+        bool | None
+            ``False`` when logged in already; ``True`` when the caller now
+            owns the login until it calls `_finish_login`; ``None`` while
+            another provider of this manager is logging in (wait and ask again).
+        """
         with _SSO_STATE_LOCK:
-            return self._refreshing and self._refreshing_thread == threading.get_ident()
+            if self._refresh_token is not None:
+                return False
+            if self._logging_in:
+                return None
+            self._logging_in = True
+            self._busy_thread = threading.get_ident()
+            return True
+
+    def _finish_login(self) -> None:
+        """End the login `_claim_login` handed out (`_logged_in` keeps its result)."""
+        with _SSO_STATE_LOCK:
+            self._logging_in = False
+            self._busy_thread = None
+
+    def _busy_on_this_thread(self) -> bool:
+        """Tell whether the login or refresh under way was claimed on the calling thread."""
+        with _SSO_STATE_LOCK:
+            busy = self._refreshing or self._logging_in
+            return busy and self._busy_thread == threading.get_ident()
 
     def _finish_refresh(self, sent: SecretStr, token: SSOTenantToken | None) -> None:
         """End the refresh `_claim_refresh` handed out, keeping its tokens if it worked.
@@ -309,7 +336,7 @@ class AlbertSSOClient(BaseModel):
         """
         with _SSO_STATE_LOCK:
             self._refreshing = False
-            self._refreshing_thread = None
+            self._busy_thread = None
             # A browser login in the meantime brought a newer refresh token: keep it.
             if token is not None and self._refresh_token is sent:
                 self._refresh_token = token.refresh_token
