@@ -487,7 +487,7 @@ async def test_a_refresh_another_client_never_finishes_is_waited_for_a_bounded_t
         return httpx.Response(200, json=SESSION)
 
     sso = _logged_in_sso()
-    assert sso._claim_refresh(rejected=None, now=0.0) is not None  # a client that never returns
+    assert sso._claim_refresh(object(), rejected=None, now=0.0) is not None  # never returns
     client = AsyncAlbert(
         auth_manager=sso,
         max_retries=0,
@@ -641,3 +641,115 @@ async def test_when_the_shared_login_fails_the_waiting_clients_say_so(
     assert len(browser.opened) == 1
     assert len(errors) == 3
     assert sum("did not complete" in error for error in errors) == 2
+
+
+def _async_sso_client(
+    sso: AlbertSSOClient, handler: Callable[[httpx.Request], httpx.Response], **options: object
+) -> AsyncAlbert:
+    async def async_handler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
+    transport = httpx.MockTransport(async_handler)
+    return AsyncAlbert(
+        auth_manager=sso,
+        http_client=httpx.AsyncClient(transport=transport),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("authenticate_first", [True, False])
+async def test_an_explicit_login_and_a_first_request_open_one_browser(
+    monkeypatch: pytest.MonkeyPatch, authenticate_first: bool
+) -> None:
+    browser = FakeBrowser(delay=0.3)
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    refresh = SSORefreshEndpoint(single_use=True)
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    a = _async_sso_client(sso, _sso_handler(refresh))
+    b = _async_sso_client(sso, _sso_handler(refresh))
+    provider = b.session.token_provider
+    assert provider is not None
+    first, second = (
+        (provider.authenticate, functools.partial(a.chat_sessions.get_by_id, id="s1"))
+        if authenticate_first
+        else (functools.partial(a.chat_sessions.get_by_id, id="s1"), provider.authenticate)
+    )
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(first)
+            await anyio.sleep(0.05)  # its login is under way
+            tasks.start_soon(second)
+    await a.aclose()
+    await b.aclose()
+    browser.join()
+
+    assert len(browser.opened) == 1
+
+
+async def test_a_refresh_cancelled_in_flight_keeps_the_refresh_token_the_server_rotated() -> None:
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+
+    async def slow_refresh(request: httpx.Request) -> httpx.Response:
+        response = handler(request)  # the server has spent the old refresh token
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.3)  # the answer is slow to come back
+        return response
+
+    sso = _logged_in_sso()
+    cancelled = AsyncAlbert(
+        auth_manager=sso,
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(slow_refresh)),
+    )
+    with anyio.move_on_after(0.1):  # the caller's own deadline passes mid-refresh
+        await cancelled.chat_sessions.get_by_id(id="s1")
+    other = _async_sso_client(sso, handler, max_retries=0)
+    with anyio.fail_after(5):
+        await other.chat_sessions.get_by_id(id="s1")  # no "log in again"
+    await cancelled.aclose()
+    await other.aclose()
+
+    assert refresh.received == [BROWSER_REFRESH]  # the rotated token was kept, not resent
+
+
+async def test_a_sync_client_does_not_block_on_its_lock_for_this_threads_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One Albert shared by a worker thread and the notebook's thread, plus an
+    # AsyncAlbert task on the notebook's loop, on one manager: the worker holds
+    # the Albert's lock while it waits for the loop's refresh; the notebook
+    # thread must not then block on that lock.
+    from albert._sync import auth as sync_auth
+
+    monkeypatch.setattr(sync_auth, "_SHARED_REFRESH_WAIT", 2.0)  # a failure stays quick
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.3)
+        return handler(request)
+
+    sso = _logged_in_sso()
+    async_albert = AsyncAlbert(
+        auth_manager=sso, http_client=httpx.AsyncClient(transport=httpx.MockTransport(slow))
+    )
+    sync_albert = Albert(
+        auth_manager=sso,
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    worker = threading.Thread(target=lambda: sync_albert.chat_sessions.get_by_id(id="s1"))
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(functools.partial(async_albert.chat_sessions.get_by_id, id="s1"))
+        await anyio.sleep(0.05)  # the loop's refresh is under way
+        worker.start()
+        time.sleep(0.1)  # noqa: ASYNC251 - the worker holds the lock and waits; the loop must not run
+        started = time.monotonic()
+        with pytest.raises(AlbertAuthError, match="cannot wait for it here"):
+            sync_albert.chat_sessions.get_by_id(id="s1")
+        assert time.monotonic() - started < 1.0
+    worker.join(5)
+    await async_albert.aclose()
+    sync_albert.close()

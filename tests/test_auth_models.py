@@ -495,34 +495,39 @@ def test_a_misnamed_argument_never_quotes_the_secret() -> None:
 
 
 def test_the_clients_of_an_sso_manager_take_turns_to_refresh() -> None:
+    a, b = object(), object()
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
     with pytest.raises(AlbertAuthError, match="not logged in"):
-        sso._claim_refresh(rejected=None, now=NOW)
+        sso._claim_refresh(a, rejected=None, now=NOW)
     sso._logged_in("refresh-s3cr3t-0", None)
 
-    sent = sso._claim_refresh(rejected=None, now=NOW)
+    sent = sso._claim_refresh(a, rejected=None, now=NOW)
     assert isinstance(sent, SecretStr)
-    assert sso._claim_refresh(rejected=None, now=NOW) is None  # another client: wait
+    assert sso._claim_refresh(b, rejected=None, now=NOW) is None  # another client: wait
     fresh = SSOTenantToken(
         tenant_id="T1",
         access_token=AccessToken.expiring_in("jwt-s3cr3t-1", 3600, now=NOW),
         refresh_token=SecretStr("refresh-s3cr3t-1"),
     )
-    sso._finish_refresh(sent, fresh)
+    sso._finish_refresh(b, None)  # not b's claim: nothing happens
+    assert sso._claim_refresh(b, rejected=None, now=NOW) is None
+    sso._finish_refresh(a, fresh)
 
-    assert sso._claim_refresh(rejected=None, now=NOW) == fresh.access_token
+    assert sso._claim_refresh(b, rejected=None, now=NOW) == fresh.access_token
     rejected = fresh.access_token.secret()
-    again = sso._claim_refresh(rejected=rejected, now=NOW)  # refused by the server: refresh
+    again = sso._claim_refresh(b, rejected=rejected, now=NOW)  # refused by the server: refresh
     assert again == SecretStr("refresh-s3cr3t-1")
-    assert isinstance(again, SecretStr)
-    sso._finish_refresh(again, None)  # failed: the next client may try
-    assert sso._claim_refresh(rejected=rejected, now=NOW) == again
+    # While b replaces the refused token, nobody is handed it, not even without a refusal.
+    assert sso._claim_refresh(a, rejected=None, now=NOW) is None
+    sso._finish_refresh(b, None)  # failed: the next client may try
+    assert sso._claim_refresh(a, rejected=rejected, now=NOW) == again
 
 
 def test_a_refresh_that_ends_after_a_new_login_keeps_the_login() -> None:
+    owner = object()
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
     sso._logged_in("refresh-s3cr3t-old", None)
-    sent = sso._claim_refresh(rejected=None, now=NOW)
+    sent = sso._claim_refresh(owner, rejected=None, now=NOW)
     assert isinstance(sent, SecretStr)
     sso._logged_in("refresh-s3cr3t-new", "T2")
     stale = SSOTenantToken(
@@ -531,9 +536,42 @@ def test_a_refresh_that_ends_after_a_new_login_keeps_the_login() -> None:
         refresh_token=SecretStr("refresh-s3cr3t-old-next"),
     )
 
-    sso._finish_refresh(sent, stale)
+    sso._finish_refresh(owner, stale)
 
-    assert sso._claim_refresh(rejected=None, now=NOW) == SecretStr("refresh-s3cr3t-new")
+    assert sso._claim_refresh(owner, rejected=None, now=NOW) == SecretStr("refresh-s3cr3t-new")
+
+
+def test_the_clients_of_an_sso_manager_take_turns_to_log_in() -> None:
+    a, b = object(), object()
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+
+    assert sso._claim_login(a) is True
+    assert sso._claim_login(b) is None  # a is at the browser: wait
+    assert sso._claim_login(b, again=True) is None  # also for an explicit authenticate()
+    assert sso._busy_on_this_thread()
+    sso._finish_login(b)  # not b's claim: nothing happens
+    assert sso._claim_login(b) is None
+    sso._logged_in("refresh-s3cr3t-0", None)
+    sso._finish_login(a)
+
+    assert not sso._busy_on_this_thread()
+    assert sso._claim_login(b) is False  # logged in
+    assert sso._claim_login(b, again=True) is True
+    sso._finish_login(b)
+
+
+def test_ending_a_login_leaves_a_refresh_claimed_meanwhile_marked_busy() -> None:
+    login, refresh = object(), object()
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    assert sso._claim_login(login) is True
+    sso._logged_in("refresh-s3cr3t-0", None)
+    assert isinstance(sso._claim_refresh(refresh, rejected=None, now=NOW), SecretStr)
+
+    sso._finish_login(login)
+
+    assert sso._busy_on_this_thread()  # the refresh is still under way on this thread
+    sso._finish_refresh(refresh, None)
+    assert not sso._busy_on_this_thread()
 
 
 def test_a_short_secret_is_blanked_where_quoted_not_inside_other_words() -> None:

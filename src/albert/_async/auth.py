@@ -166,6 +166,8 @@ class AsyncTokenProvider:
     async def _single_flight(self, *, rejected: str | None) -> str:
         """Fetch a token unless a caller ahead in line already did (or already failed)."""
         finished_before = self._finished
+        if isinstance(self.manager, AlbertSSOClient):
+            self._refuse_to_block_this_thread(self.manager)
         async with self._lock:
             token = self._token
             if (
@@ -226,9 +228,11 @@ class AsyncTokenProvider:
         sso = self.manager
         if not isinstance(sso, AlbertSSOClient):
             raise TypeError("authenticate() logs in through the browser: it needs AlbertSSOClient")
+        self._refuse_to_block_this_thread(sso)
         async with self._lock:
-            await self._browser_login(
+            await self._log_in(
                 sso,
+                again=True,
                 tenant_id=tenant_id or sso.tenant_id,
                 minimum_port=minimum_port,
                 maximum_port=maximum_port,
@@ -241,50 +245,76 @@ class AsyncTokenProvider:
         manager = self.manager
         if isinstance(manager, AlbertClientCredentials):
             return await self._fetch_client_credentials(manager)
-        await self._log_in_once(manager)
+        await self._log_in(
+            manager,
+            again=False,
+            tenant_id=manager.tenant_id,
+            minimum_port=DEFAULT_MINIMUM_PORT,
+            maximum_port=None,
+            timeout=DEFAULT_LOGIN_TIMEOUT,
+        )
         return await self._refresh_sso(manager, rejected=rejected)
 
-    async def _log_in_once(self, sso: AlbertSSOClient) -> None:
-        # Clients sharing a manager that has not logged in yet open one
-        # browser between them: one logs in, the others wait for it.
+    async def _log_in(
+        self,
+        sso: AlbertSSOClient,
+        *,
+        again: bool,
+        tenant_id: str | None,
+        minimum_port: int,
+        maximum_port: int | None,
+        timeout: float,
+    ) -> None:
+        # Clients sharing a manager log in one at a time, and the first
+        # requests of a manager that never logged in open one browser between
+        # them: one logs in, the others wait for it.
+        owner = object()
         waited = False
+        before = sso._refresh_token
         give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_REFRESH_WAIT
-        while True:
-            claim = sso._claim_login()
-            if claim is False:
-                return
-            if claim is True:
-                if waited:  # the login waited for ended without logging in
-                    sso._finish_login()
-                    raise AlbertAuthError(
-                        f"SSO: the browser login another client of {sso.email}'s manager "
-                        "started did not complete; call authenticate() to try again"
-                    )
-                break
-            self._check_wait(sso, give_up, "logging in")
-            waited = True
-            await primitives.sleep(_SHARED_REFRESH_POLL)
-        try:
+        try:  # the claim is taken inside: whatever interrupts, `finally` ends it
+            while True:
+                claim = sso._claim_login(owner, again=again)
+                if claim is False:
+                    return
+                if claim is True:
+                    if not waited:
+                        break
+                    if sso._refresh_token is not before and tenant_id in (None, sso._tenant):
+                        return  # the login waited for did what was asked
+                    if not again:
+                        raise AlbertAuthError(
+                            f"SSO: the browser login another client of {sso.email}'s manager "
+                            "started did not complete; call authenticate() to try again"
+                        )
+                    break
+                self._check_wait(sso, give_up, "logging in")
+                waited = True
+                await primitives.sleep(_SHARED_REFRESH_POLL)
             await self._browser_login(
                 sso,
-                tenant_id=sso.tenant_id,
-                minimum_port=DEFAULT_MINIMUM_PORT,
-                maximum_port=None,
-                timeout=DEFAULT_LOGIN_TIMEOUT,
+                tenant_id=tenant_id,
+                minimum_port=minimum_port,
+                maximum_port=maximum_port,
+                timeout=timeout,
             )
         finally:
-            sso._finish_login()
+            sso._finish_login(owner)
 
-    def _check_wait(self, sso: AlbertSSOClient, give_up: float, doing: str) -> None:
-        """Raise rather than wait for another client of ``sso`` in vain."""
+    def _refuse_to_block_this_thread(self, sso: AlbertSSOClient) -> None:
+        """Raise if a blocking caller would wait for work this very thread must do."""
         if primitives.WAITING_BLOCKS_THE_THREAD and sso._busy_on_this_thread():
             # A non-blocking client on this thread's event loop holds the
             # work: blocking here would keep it from ever finishing.
             raise AlbertAuthError(
-                f"SSO: a non-blocking client on this thread is {doing} for {sso.email}; "
-                "a blocking client cannot wait for it here. Give each kind of client "
-                "its own AlbertSSOClient."
+                f"SSO: a non-blocking client on this thread is logging in or refreshing "
+                f"the token for {sso.email}; a blocking client cannot wait for it here. "
+                "Give each kind of client its own AlbertSSOClient."
             )
+
+    def _check_wait(self, sso: AlbertSSOClient, give_up: float, doing: str) -> None:
+        """Raise rather than wait for another client of ``sso`` in vain."""
+        self._refuse_to_block_this_thread(sso)
         if primitives.monotonic() > give_up:
             raise AlbertAuthError(
                 f"SSO: another client of {sso.email}'s manager has been {doing} for too "
@@ -338,33 +368,37 @@ class AsyncTokenProvider:
         # its access token (the manager's state is swapped under a thread lock,
         # never held across this request; waiting is polling, so that threads
         # and tasks on any event loop can share one manager).
-        give_up = primitives.monotonic() + _SHARED_REFRESH_WAIT
-        while True:
-            claim = sso._claim_refresh(rejected=rejected, now=self.clock())
-            if isinstance(claim, AccessToken):
-                return claim  # another client of the same manager refreshed it
-            if claim is not None:
-                break
-            self._check_wait(sso, give_up, "refreshing the token")
-            await primitives.sleep(_SHARED_REFRESH_POLL)
+        owner = object()
         chosen = None
-        try:
-            request = sso_refresh_request(sso.base_url, claim)
-            response = await self._send(request)
-            if not response.is_success:
-                error = token_endpoint_error(request, response)
-                if isinstance(error, AlbertAuthError):
-                    error = AlbertAuthError(
-                        f"{error.message}; log in again (authenticate())",
-                        status_code=error.status_code,
-                        request_id=error.request_id,
-                    )
-                raise error
-            now = self.clock()
-            tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())
-            chosen = select_tenant(tokens, sso._tenant, email=sso.email)
+        give_up = primitives.monotonic() + _SHARED_REFRESH_WAIT
+        try:  # the claim is taken inside: whatever interrupts, `finally` ends it
+            while True:
+                claim = sso._claim_refresh(owner, rejected=rejected, now=self.clock())
+                if isinstance(claim, AccessToken):
+                    return claim  # another client of the same manager refreshed it
+                if claim is not None:
+                    break
+                self._check_wait(sso, give_up, "refreshing the token")
+                await primitives.sleep(_SHARED_REFRESH_POLL)
+            # Once sent, the refresh token is spent: a caller cancelled now must
+            # not lose its successor, or every client of the manager is logged out.
+            with primitives.shielded():
+                request = sso_refresh_request(sso.base_url, claim)
+                response = await self._send(request)
+                if not response.is_success:
+                    error = token_endpoint_error(request, response)
+                    if isinstance(error, AlbertAuthError):
+                        error = AlbertAuthError(
+                            f"{error.message}; log in again (authenticate())",
+                            status_code=error.status_code,
+                            request_id=error.request_id,
+                        )
+                    raise error
+                now = self.clock()
+                tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())
+                chosen = select_tenant(tokens, sso._tenant, email=sso.email)
         finally:
-            sso._finish_refresh(claim, chosen)
+            sso._finish_refresh(owner, chosen)
         logger.info(
             "SSO: fetched an access token for %s, tenant %s (expires in %.0f s)",
             sso.email,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["WAITING_BLOCKS_THE_THREAD", "Lock", "sleep", "monotonic", "run_in_thread"]
+__all__ = ["WAITING_BLOCKS_THE_THREAD", "shielded", "Lock", "sleep", "monotonic", "run_in_thread"]
 
 T = TypeVar("T")
 
@@ -77,3 +78,17 @@ class Lock:
         tb: TracebackType | None,
     ) -> None:
         self._lock.release()
+
+
+def shielded() -> AbstractContextManager[object]:
+    """Return a context in which the caller's cancellation waits until the block ends.
+
+    Returns
+    -------
+    AbstractContextManager[object]
+        An ``anyio.CancelScope(shield=True)``: the block runs to its end, and a
+        cancellation requested meanwhile is delivered after it.
+    """
+    import anyio
+
+    return anyio.CancelScope(shield=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["WAITING_BLOCKS_THE_THREAD", "Lock", "sleep", "monotonic", "run_in_thread"]
+__all__ = ["WAITING_BLOCKS_THE_THREAD", "shielded", "Lock", "sleep", "monotonic", "run_in_thread"]
 
 T = TypeVar("T")
 
@@ -65,3 +67,14 @@ class Lock:
         tb: TracebackType | None,
     ) -> None:
         self._lock.release()
+
+
+def shielded() -> AbstractContextManager[object]:
+    """Return a context that does nothing: a thread is not cancelled (the twin's shield).
+
+    Returns
+    -------
+    AbstractContextManager[object]
+        ``contextlib.nullcontext()``.
+    """
+    return contextlib.nullcontext()

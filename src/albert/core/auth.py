@@ -169,9 +169,13 @@ class AlbertSSOClient(BaseModel):
     _refresh_token: SecretStr | None = PrivateAttr(default=None)
     _tenant: str | None = PrivateAttr(default=None)
     _access_token: AccessToken | None = PrivateAttr(default=None)
-    _refreshing: bool = PrivateAttr(default=False)
-    _logging_in: bool = PrivateAttr(default=False)
-    _busy_thread: int | None = PrivateAttr(default=None)
+    # Who holds the refresh and the login under way (an object of the caller's),
+    # and on which thread; None when nobody does.
+    _refresh_owner: object | None = PrivateAttr(default=None)
+    _refresh_thread: int | None = PrivateAttr(default=None)
+    _refresh_sent: SecretStr | None = PrivateAttr(default=None)
+    _login_owner: object | None = PrivateAttr(default=None)
+    _login_thread: int | None = PrivateAttr(default=None)
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -258,11 +262,15 @@ class AlbertSSOClient(BaseModel):
             self._tenant = tenant_id
             self._access_token = None
 
-    def _claim_refresh(self, *, rejected: str | None, now: float) -> AccessToken | SecretStr | None:
+    def _claim_refresh(
+        self, owner: object, *, rejected: str | None, now: float
+    ) -> AccessToken | SecretStr | None:
         """Return a usable access token, else the refresh token to refresh with, else ``None``.
 
         Parameters
         ----------
+        owner : object
+            Identifies the caller: `_finish_refresh` ends only its own claim.
         rejected : str | None
             An access token the server refused: never returned.
         now : float
@@ -272,7 +280,7 @@ class AlbertSSOClient(BaseModel):
         -------
         AccessToken | SecretStr | None
             The access token another provider fetched, while it is good; else
-            the refresh token, and the caller now owns the refresh until it
+            the refresh token, and ``owner`` now holds the refresh until it
             calls `_finish_refresh`; ``None`` while another provider is
             refreshing (wait a little and ask again).
 
@@ -282,66 +290,78 @@ class AlbertSSOClient(BaseModel):
             If the manager is not logged in.
         """
         with _SSO_STATE_LOCK:
+            if self._refresh_owner is not None:
+                # Wait for it: the shared token may be the one being replaced
+                # because the server refused it.
+                return None
             shared = self._access_token
             if shared is not None and shared.secret() != rejected and not shared.needs_refresh(now):
                 return shared
-            if self._refreshing:
-                return None
             if self._refresh_token is None:
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
-            self._refreshing = True
-            self._busy_thread = threading.get_ident()
+            self._refresh_owner, self._refresh_thread = owner, threading.get_ident()
+            self._refresh_sent = self._refresh_token
             return self._refresh_token
 
-    def _claim_login(self) -> bool | None:
-        """Claim the browser login, unless it is done or another client is at it.
-
-        Returns
-        -------
-        bool | None
-            ``False`` when logged in already; ``True`` when the caller now
-            owns the login until it calls `_finish_login`; ``None`` while
-            another provider of this manager is logging in (wait and ask again).
-        """
-        with _SSO_STATE_LOCK:
-            if self._refresh_token is not None:
-                return False
-            if self._logging_in:
-                return None
-            self._logging_in = True
-            self._busy_thread = threading.get_ident()
-            return True
-
-    def _finish_login(self) -> None:
-        """End the login `_claim_login` handed out (`_logged_in` keeps its result)."""
-        with _SSO_STATE_LOCK:
-            self._logging_in = False
-            self._busy_thread = None
-
-    def _busy_on_this_thread(self) -> bool:
-        """Tell whether the login or refresh under way was claimed on the calling thread."""
-        with _SSO_STATE_LOCK:
-            busy = self._refreshing or self._logging_in
-            return busy and self._busy_thread == threading.get_ident()
-
-    def _finish_refresh(self, sent: SecretStr, token: SSOTenantToken | None) -> None:
-        """End the refresh `_claim_refresh` handed out, keeping its tokens if it worked.
+    def _finish_refresh(self, owner: object, token: SSOTenantToken | None) -> None:
+        """End ``owner``'s refresh, keeping its tokens if it worked; otherwise do nothing.
 
         Parameters
         ----------
-        sent : SecretStr
-            The refresh token that was sent.
+        owner : object
+            The caller that claimed the refresh.
         token : SSOTenantToken | None
             The tenant's new tokens, or ``None`` if the refresh failed.
         """
         with _SSO_STATE_LOCK:
-            self._refreshing = False
-            self._busy_thread = None
+            if self._refresh_owner is not owner:
+                return
+            sent, self._refresh_sent = self._refresh_sent, None
+            self._refresh_owner = self._refresh_thread = None
             # A browser login in the meantime brought a newer refresh token: keep it.
             if token is not None and self._refresh_token is sent:
                 self._refresh_token = token.refresh_token
                 self._tenant = token.tenant_id
                 self._access_token = token.access_token
+
+    def _claim_login(self, owner: object, *, again: bool = False) -> bool | None:
+        """Claim the browser login, unless it is done or another client is at it.
+
+        Parameters
+        ----------
+        owner : object
+            Identifies the caller: `_finish_login` ends only its own claim.
+        again : bool, optional
+            Log in even when logged in already (an explicit ``authenticate()``).
+
+        Returns
+        -------
+        bool | None
+            ``False`` when logged in already; ``True`` when ``owner`` now holds
+            the login until it calls `_finish_login`; ``None`` while another
+            provider of this manager is logging in (wait and ask again).
+        """
+        with _SSO_STATE_LOCK:
+            if self._login_owner is not None:
+                return None
+            if self._refresh_token is not None and not again:
+                return False
+            self._login_owner, self._login_thread = owner, threading.get_ident()
+            return True
+
+    def _finish_login(self, owner: object) -> None:
+        """End ``owner``'s login (`_logged_in` keeps its result); otherwise do nothing."""
+        with _SSO_STATE_LOCK:
+            if self._login_owner is owner:
+                self._login_owner = self._login_thread = None
+
+    def _busy_on_this_thread(self) -> bool:
+        """Tell whether a login or a refresh under way was claimed on the calling thread."""
+        me = threading.get_ident()
+        with _SSO_STATE_LOCK:
+            return (self._refresh_owner is not None and self._refresh_thread == me) or (
+                self._login_owner is not None and self._login_thread == me
+            )
 
 
 #: What ``auth_manager=`` accepts.
