@@ -753,3 +753,33 @@ async def test_a_sync_client_does_not_block_on_its_lock_for_this_threads_loop(
     worker.join(5)
     await async_albert.aclose()
     sync_albert.close()
+
+
+async def test_a_hung_refresh_outlives_its_cancelled_caller_for_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albert._async import auth as async_auth
+
+    monkeypatch.setattr(async_auth, "_SHIELDED_REFRESH_SECONDS", 0.3)
+    handler = _sso_handler(SSORefreshEndpoint())
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(30)  # never answers; no timeout bounds it (timeout=None)
+        return handler(request)
+
+    sso = _logged_in_sso()
+    client = AsyncAlbert(
+        auth_manager=sso,
+        timeout=None,
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(hang)),
+    )
+    started = time.monotonic()
+    with anyio.fail_after(5), anyio.move_on_after(0.05):
+        await client.chat_sessions.get_by_id(id="s1")
+    elapsed = time.monotonic() - started
+    await client.aclose()
+
+    assert 0.25 < elapsed < 2.0  # shielded past the cancel, then cut at its bound
+    assert sso._claim_refresh(object(), rejected=None, now=0.0) is not None  # released

@@ -5,9 +5,9 @@ anyio is imported on first use, not at import time: ``import albert`` stays chea
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TypeVar
 
@@ -80,15 +80,29 @@ class Lock:
         self._lock.release()
 
 
-def shielded() -> AbstractContextManager[object]:
-    """Return a context in which the caller's cancellation waits until the block ends.
+@contextlib.contextmanager
+def shielded(seconds: float) -> Iterator[None]:
+    """Run the block to its end even if the caller is cancelled, for ``seconds`` at most.
 
-    Returns
-    -------
-    AbstractContextManager[object]
-        An ``anyio.CancelScope(shield=True)``: the block runs to its end, and a
-        cancellation requested meanwhile is delivered after it.
+    A cancellation requested meanwhile is delivered after the block.
+
+    Parameters
+    ----------
+    seconds : float
+        The longest the block may run; then it is cancelled after all.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    TimeoutError
+        If the block was cut short by ``seconds``.
     """
     import anyio
 
-    return anyio.CancelScope(shield=True)
+    with anyio.CancelScope(shield=True, deadline=anyio.current_time() + seconds) as scope:
+        yield
+    if scope.cancelled_caught:
+        raise TimeoutError(f"did not finish within {seconds:g} s")

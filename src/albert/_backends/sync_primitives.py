@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TypeVar
 
@@ -69,12 +68,17 @@ class Lock:
         self._lock.release()
 
 
-def shielded() -> AbstractContextManager[object]:
-    """Return a context that does nothing: a thread is not cancelled (the twin's shield).
+@contextlib.contextmanager
+def shielded(seconds: float) -> Iterator[None]:
+    """Run the block (the twin of the non-blocking variant's shield: a thread is not cancelled).
 
-    Returns
-    -------
-    AbstractContextManager[object]
-        ``contextlib.nullcontext()``.
+    Parameters
+    ----------
+    seconds : float
+        Unused: the block's own timeouts bound it.
+
+    Yields
+    ------
+    None
     """
-    return contextlib.nullcontext()
+    yield

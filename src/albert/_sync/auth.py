@@ -23,6 +23,7 @@ from albert.core.auth_tokens import (
     AccessToken,
     AuthRequest,
     Clock,
+    SSOTenantToken,
     check_email_response,
     client_credentials_request,
     email_check_request,
@@ -37,7 +38,7 @@ from albert.core.config import DEFAULT_TIMEOUT, build_headers, split_api_headers
 from albert.core.logs import logger
 from albert.core.responses import closed_client_error, transport_error
 from albert.core.retry import mark_token_request_failure
-from albert.exceptions import AlbertAuthError
+from albert.exceptions import AlbertAuthError, AlbertTimeoutError
 
 __all__ = ["TokenProvider"]
 
@@ -46,6 +47,10 @@ __all__ = ["TokenProvider"]
 #: loop was dropped mid-refresh never finishes it).
 _SHARED_REFRESH_POLL = 0.02
 _SHARED_REFRESH_WAIT = 300.0
+
+#: How long a refresh request runs on after its caller was cancelled (shielded,
+#: so that the token the server rotated is kept), at most.
+_SHIELDED_REFRESH_SECONDS = 60.0
 
 
 class TokenProvider:
@@ -382,30 +387,42 @@ class TokenProvider:
                 primitives.sleep(_SHARED_REFRESH_POLL)
             # Once sent, the refresh token is spent: a caller cancelled now must
             # not lose its successor, or every client of the manager is logged out.
-            with primitives.shielded():
-                request = sso_refresh_request(sso.base_url, claim)
-                response = self._send(request)
-                if not response.is_success:
-                    error = token_endpoint_error(request, response)
-                    if isinstance(error, AlbertAuthError):
-                        error = AlbertAuthError(
-                            f"{error.message}; log in again (authenticate())",
-                            status_code=error.status_code,
-                            request_id=error.request_id,
-                        )
-                    raise error
-                now = self.clock()
-                tokens = parse_sso_tokens(request, response, now=now, wall_now=time.time())
-                chosen = select_tenant(tokens, sso._tenant, email=sso.email)
+            request = sso_refresh_request(sso.base_url, claim)
+            try:
+                with primitives.shielded(_SHIELDED_REFRESH_SECONDS):
+                    chosen = self._refresh_with(sso, request)
+            except TimeoutError:  # the shield's bound
+                primitives.sleep(0)  # a caller cancelled meanwhile gets its cancellation
+                raise AlbertTimeoutError(
+                    f"SSO: {request.method} {request.url} did not finish within "
+                    f"{_SHIELDED_REFRESH_SECONDS:g} s",
+                    method=request.method,
+                    url=request.url,
+                ) from None
         finally:
             sso._finish_refresh(owner, chosen)
         logger.info(
             "SSO: fetched an access token for %s, tenant %s (expires in %.0f s)",
             sso.email,
             chosen.tenant_id,
-            chosen.access_token.expires_at - now,
+            chosen.access_token.expires_at - self.clock(),
         )
         return chosen.access_token
+
+    def _refresh_with(self, sso: AlbertSSOClient, request: AuthRequest) -> SSOTenantToken:
+        """Send the refresh request and return the tokens of the manager's tenant."""
+        response = self._send(request)
+        if not response.is_success:
+            error = token_endpoint_error(request, response)
+            if isinstance(error, AlbertAuthError):
+                error = AlbertAuthError(
+                    f"{error.message}; log in again (authenticate())",
+                    status_code=error.status_code,
+                    request_id=error.request_id,
+                )
+            raise error
+        tokens = parse_sso_tokens(request, response, now=self.clock(), wall_now=time.time())
+        return select_tenant(tokens, sso._tenant, email=sso.email)
 
     def _send(self, auth: AuthRequest) -> httpx.Response:
         request = self._client.build_request(
