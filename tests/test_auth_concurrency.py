@@ -22,12 +22,19 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from albert import Albert, AlbertClientCredentials, AlbertSSOClient, AsyncAlbert
 from albert._async.auth import AsyncTokenProvider
 from albert._backends.login_callback import LoginCallbackServer
 from albert._sync.auth import TokenProvider
-from albert.core.auth_tokens import LOGIN_PATH, REFRESH_PATH, TOKEN_PATH
+from albert.core.auth_tokens import (
+    LOGIN_PATH,
+    REFRESH_PATH,
+    TOKEN_PATH,
+    AccessToken,
+    SSOTenantToken,
+)
 from albert.exceptions import AlbertAuthError, ServiceUnavailableError
 from tests.auth_fakes import (
     BROWSER_REFRESH,
@@ -783,3 +790,86 @@ async def test_a_hung_refresh_outlives_its_cancelled_caller_for_a_bounded_time(
 
     assert 0.25 < elapsed < 2.0  # shielded past the cancel, then cut at its bound
     assert sso._claim_refresh(object(), rejected=None, now=0.0) is not None  # released
+
+
+async def test_a_slow_refresh_bounded_by_its_timeout_is_not_cut_by_the_shield(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albert._async import auth as async_auth
+
+    monkeypatch.setattr(async_auth, "_SHIELDED_REFRESH_SECONDS", 0.1)  # only without a timeout
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        response = handler(request)
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.3)
+        return response
+
+    sso = _logged_in_sso()
+    client = AsyncAlbert(
+        auth_manager=sso,
+        timeout=30,
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(slow)),
+    )
+    with anyio.fail_after(5):
+        await client.chat_sessions.get_by_id(id="s1")
+    await client.aclose()
+    assert refresh.received == [BROWSER_REFRESH]
+
+
+async def test_a_logged_in_client_does_not_wait_for_anothers_explicit_login(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    browser = FakeBrowser(delay=1.0, token="refresh-s3cr3t-second-login")
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    refresh = SSORefreshEndpoint()
+    sso = _logged_in_sso()
+    a = _async_sso_client(sso, _sso_handler(refresh))
+    b = _async_sso_client(sso, _sso_handler(refresh))
+    provider = b.session.token_provider
+    assert provider is not None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(provider.authenticate)
+        await anyio.sleep(0.05)  # b is at the browser for a second
+        started = time.monotonic()
+        with anyio.fail_after(5):
+            await a.chat_sessions.get_by_id(id="s1")
+        assert time.monotonic() - started < 0.5  # refreshed with the token it had
+    await a.aclose()
+    await b.aclose()
+    browser.join()
+
+
+async def test_authenticate_logs_in_itself_when_the_login_it_waited_for_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    browser = FakeBrowser(delay=0.1, token="refresh-s3cr3t-b")
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    refresh = SSORefreshEndpoint()
+    sso = _logged_in_sso()
+    other_login = object()
+    assert sso._claim_login(other_login, again=True)  # another client is at the browser
+    b = _async_sso_client(sso, _sso_handler(refresh))
+    provider = b.session.token_provider
+    assert provider is not None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(provider.authenticate)
+        await anyio.sleep(0.05)  # b waits for the other login
+        # Meanwhile an ordinary refresh rotates the refresh token (not a login) ...
+        refreshing = object()
+        assert sso._claim_refresh(refreshing, rejected=None, now=0.0) is not None
+        rotated = SSOTenantToken(
+            tenant_id="TEN1",
+            access_token=AccessToken.expiring_in("jwt-s3cr3t-rotated", 3600, now=time.time()),
+            refresh_token=SecretStr("refresh-s3cr3t-rotated"),
+        )
+        sso._finish_refresh(refreshing, rotated)
+        sso._finish_login(other_login)  # ... and the other login ends without logging in
+    await b.aclose()
+    browser.join()
+
+    assert len(browser.opened) == 1  # b logged in itself
+    assert refresh.received == ["refresh-s3cr3t-b"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import time
 from collections.abc import Mapping
 
@@ -48,9 +49,9 @@ __all__ = ["TokenProvider"]
 _SHARED_REFRESH_POLL = 0.02
 _SHARED_REFRESH_WAIT = 300.0
 
-#: How long a refresh request runs on after its caller was cancelled (shielded,
-#: so that the token the server rotated is kept), at most.
-_SHIELDED_REFRESH_SECONDS = 60.0
+#: How long a refresh request shielded from its caller's cancellation (so that
+#: the token the server rotated is kept) may run when no timeout bounds it.
+_SHIELDED_REFRESH_SECONDS = 300.0
 
 
 class TokenProvider:
@@ -277,7 +278,7 @@ class TokenProvider:
         # them: one logs in, the others wait for it.
         owner = object()
         waited = False
-        before = sso._refresh_token
+        logins_before = sso._logins
         give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_REFRESH_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
@@ -287,7 +288,7 @@ class TokenProvider:
                 if claim is True:
                     if not waited:
                         break
-                    if sso._refresh_token is not before and tenant_id in (None, sso._tenant):
+                    if sso._logins != logins_before and tenant_id in (None, sso._tenant):
                         return  # the login waited for did what was asked
                     if not again:
                         raise AlbertAuthError(
@@ -389,13 +390,13 @@ class TokenProvider:
             # not lose its successor, or every client of the manager is logged out.
             request = sso_refresh_request(sso.base_url, claim)
             try:
-                with primitives.shielded(_SHIELDED_REFRESH_SECONDS):
+                with primitives.shielded(self._shield_seconds()):
                     chosen = self._refresh_with(sso, request)
             except TimeoutError:  # the shield's bound
                 primitives.sleep(0)  # a caller cancelled meanwhile gets its cancellation
                 raise AlbertTimeoutError(
                     f"SSO: {request.method} {request.url} did not finish within "
-                    f"{_SHIELDED_REFRESH_SECONDS:g} s",
+                    f"{self._shield_seconds():g} s",
                     method=request.method,
                     url=request.url,
                 ) from None
@@ -408,6 +409,15 @@ class TokenProvider:
             chosen.access_token.expires_at - self.clock(),
         )
         return chosen.access_token
+
+    def _shield_seconds(self) -> float:
+        # The request's own timeouts bound it; only without them does the
+        # shield need a bound of its own.
+        timeout = self._timeout
+        phases = (timeout.connect, timeout.write, timeout.read, timeout.pool)
+        if any(phase is None for phase in phases):
+            return _SHIELDED_REFRESH_SECONDS
+        return math.inf
 
     def _refresh_with(self, sso: AlbertSSOClient, request: AuthRequest) -> SSOTenantToken:
         """Send the refresh request and return the tokens of the manager's tenant."""

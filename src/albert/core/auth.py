@@ -176,6 +176,7 @@ class AlbertSSOClient(BaseModel):
     _refresh_sent: SecretStr | None = PrivateAttr(default=None)
     _login_owner: object | None = PrivateAttr(default=None)
     _login_thread: int | None = PrivateAttr(default=None)
+    _logins: int = PrivateAttr(default=0)  # browser logins completed
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -261,6 +262,7 @@ class AlbertSSOClient(BaseModel):
             self._refresh_token = SecretStr(refresh_token)
             self._tenant = tenant_id
             self._access_token = None
+            self._logins += 1
 
     def _claim_refresh(
         self, owner: object, *, rejected: str | None, now: float
@@ -342,10 +344,10 @@ class AlbertSSOClient(BaseModel):
             provider of this manager is logging in (wait and ask again).
         """
         with _SSO_STATE_LOCK:
+            if self._refresh_token is not None and not again:
+                return False  # logged in: refreshing needs no turn at the browser
             if self._login_owner is not None:
                 return None
-            if self._refresh_token is not None and not again:
-                return False
             self._login_owner, self._login_thread = owner, threading.get_ident()
             return True
 
