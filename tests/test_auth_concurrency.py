@@ -563,19 +563,8 @@ async def test_clients_sharing_a_manager_not_logged_in_open_one_browser(
     browser = FakeBrowser(delay=0.2)
     monkeypatch.setattr(webbrowser, "open", browser.open)
     refresh = SSORefreshEndpoint(single_use=True)
-    handler = _sso_handler(refresh)
-
-    async def async_handler(request: httpx.Request) -> httpx.Response:
-        return handler(request)
-
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
-    clients = [
-        AsyncAlbert(
-            auth_manager=sso,
-            http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_handler)),
-        )
-        for _ in range(3)
-    ]
+    clients = [_async_sso_client(sso, _sso_handler(refresh)) for _ in range(3)]
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tasks:
             for client in clients:
@@ -617,19 +606,8 @@ async def test_when_the_shared_login_fails_the_waiting_clients_say_so(
     browser = FakeBrowser(visit=False)  # nobody logs in
     monkeypatch.setattr(webbrowser, "open", browser.open)
     handler = _sso_handler(SSORefreshEndpoint())
-
-    async def async_handler(request: httpx.Request) -> httpx.Response:
-        return handler(request)
-
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
-    clients = [
-        AsyncAlbert(
-            auth_manager=sso,
-            max_retries=0,
-            http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_handler)),
-        )
-        for _ in range(3)
-    ]
+    clients = [_async_sso_client(sso, handler, max_retries=0) for _ in range(3)]
     errors: list[str] = []
 
     async def call(client: AsyncAlbert) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import time
 from collections.abc import Mapping
 
@@ -31,6 +30,7 @@ from albert.core.auth_tokens import (
     parse_access_token,
     parse_sso_tokens,
     select_tenant,
+    shield_bound,
     sso_login_url,
     sso_refresh_request,
     token_endpoint_error,
@@ -389,14 +389,14 @@ class TokenProvider:
             # Once sent, the refresh token is spent: a caller cancelled now must
             # not lose its successor, or every client of the manager is logged out.
             request = sso_refresh_request(sso.base_url, claim)
+            bound = shield_bound(self._timeout, without_timeout=_SHIELDED_REFRESH_SECONDS)
             try:
-                with primitives.shielded(self._shield_seconds()):
+                with primitives.shielded(bound):
                     chosen = self._refresh_with(sso, request)
             except TimeoutError:  # the shield's bound
                 primitives.sleep(0)  # a caller cancelled meanwhile gets its cancellation
                 raise AlbertTimeoutError(
-                    f"SSO: {request.method} {request.url} did not finish within "
-                    f"{self._shield_seconds():g} s",
+                    f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
                     method=request.method,
                     url=request.url,
                 ) from None
@@ -409,15 +409,6 @@ class TokenProvider:
             chosen.access_token.expires_at - self.clock(),
         )
         return chosen.access_token
-
-    def _shield_seconds(self) -> float:
-        # The request's own timeouts bound it; only without them does the
-        # shield need a bound of its own.
-        timeout = self._timeout
-        phases = (timeout.connect, timeout.write, timeout.read, timeout.pool)
-        if any(phase is None for phase in phases):
-            return _SHIELDED_REFRESH_SECONDS
-        return math.inf
 
     def _refresh_with(self, sso: AlbertSSOClient, request: AuthRequest) -> SSOTenantToken:
         """Send the refresh request and return the tokens of the manager's tenant."""

@@ -42,6 +42,7 @@ __all__ = [
     "parse_access_token",
     "parse_sso_tokens",
     "select_tenant",
+    "shield_bound",
     "sso_login_url",
     "sso_refresh_request",
     "token_endpoint_error",
@@ -626,3 +627,23 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
             f"({request.method} {request.url} answered 404)"
         )
     raise token_request_error(request, response)
+
+
+def shield_bound(timeout: httpx.Timeout, *, without_timeout: float) -> float:
+    """Return how long a token request shielded from cancellation may run.
+
+    Parameters
+    ----------
+    timeout : httpx.Timeout
+        The request's timeout.
+    without_timeout : float
+        The bound when a phase of ``timeout`` is unbounded (``None``).
+
+    Returns
+    -------
+    float
+        ``math.inf`` when every phase is bounded (the request's own timeouts
+        end it), else ``without_timeout``.
+    """
+    phases = (timeout.connect, timeout.write, timeout.read, timeout.pool)
+    return without_timeout if any(phase is None for phase in phases) else math.inf

@@ -20,6 +20,7 @@ __all__ = [
     "ENV_BASE_URL",
     "ENV_TOKEN",
     "build_headers",
+    "is_header_name",
     "resolve_base_url",
     "resolve_timeout",
     "resolve_token",
@@ -217,6 +218,22 @@ _TOKEN_CHARS = frozenset(
 )
 
 
+def is_header_name(name: object) -> bool:
+    """Tell whether ``name`` can be sent as an HTTP header name (an RFC 9110 token).
+
+    Parameters
+    ----------
+    name : object
+        The candidate name.
+
+    Returns
+    -------
+    bool
+        ``True`` for a non-empty string of token characters.
+    """
+    return isinstance(name, str) and bool(name) and _TOKEN_CHARS.issuperset(name)
+
+
 def _check_header(name: object, value: object) -> None:
     # Checked here, not when httpx sends: its error quotes the value, which may
     # be a secret, and would come as a failed connection, after retries.
@@ -224,7 +241,7 @@ def _check_header(name: object, value: object) -> None:
         raise TypeError(
             f"headers must map strings to strings, got {name!r}: a {type(value).__name__}"
         )
-    if not name or not _TOKEN_CHARS.issuperset(name):
+    if not is_header_name(name):
         raise ValueError(f"header name {name!r} is not a valid HTTP header name")
     if value != value.strip(" \t") or any(
         char > "~" or (char < " " and char != "\t") for char in value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -18,9 +19,19 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 #: True while a server's answer is validated (`validate_server_json`).
 _FROM_SERVER: ContextVar[bool] = ContextVar("albert_from_server", default=False)
+
+
+def _as_server_data(call: Callable[[Any], T], data: Any) -> T:
+    # Read by ServerEnum._missing_; set and reset around one synchronous call.
+    token = _FROM_SERVER.set(True)
+    try:
+        return call(data)
+    finally:
+        _FROM_SERVER.reset(token)
 
 
 def validate_server_json(model: type[ModelT], data: bytes) -> ModelT:
@@ -45,11 +56,7 @@ def validate_server_json(model: type[ModelT], data: bytes) -> ModelT:
     pydantic.ValidationError
         If the body is not JSON or does not fit ``model``.
     """
-    token = _FROM_SERVER.set(True)
-    try:
-        return model.model_validate_json(data)
-    finally:
-        _FROM_SERVER.reset(token)
+    return _as_server_data(model.model_validate_json, data)
 
 
 def validate_server_python(model: type[ModelT], data: Any) -> ModelT:
@@ -72,20 +79,12 @@ def validate_server_python(model: type[ModelT], data: Any) -> ModelT:
     pydantic.ValidationError
         If ``data`` does not fit ``model``.
     """
-    token = _FROM_SERVER.set(True)
-    try:
-        return model.model_validate(data)
-    finally:
-        _FROM_SERVER.reset(token)
+    return _as_server_data(model.model_validate, data)
 
 
 def _server_member(enum: type[ServerEnum], value: str) -> ServerEnum:
     """Rebuild an enum member, also one made for a value the server added (unpickling)."""
-    token = _FROM_SERVER.set(True)
-    try:
-        return enum(value)
-    finally:
-        _FROM_SERVER.reset(token)
+    return _as_server_data(enum, value)
 
 
 class ServerEnum(str, Enum):

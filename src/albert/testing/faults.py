@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from albert.core.config import is_header_name
+
 __all__ = ["Fault", "FaultInjector"]
 
 #: The methods a fault may name (``"*"`` matches any).
@@ -370,16 +372,10 @@ def _seconds(value: Any, name: str) -> float:
     raise ValueError(f"{name} must be a finite number of seconds, 0 or more")
 
 
-#: The characters of an HTTP header name (RFC 9110 "token").
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
-
-
 def _check_header(name: object, value: object) -> None:
     # Checked when the fault is planned: the server cannot send such a header,
     # and would drop the connection or crash when the fault fires.
-    if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
+    if not is_header_name(name):
         raise ValueError(f"header name {name!r} is not an HTTP token")
     if not isinstance(value, str):
         raise ValueError(f"header {name!r} must be a string, got {type(value).__name__}")
