@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import signal
 import threading
 import time
 import webbrowser
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -671,31 +673,96 @@ async def test_an_explicit_login_and_a_first_request_open_one_browser(
     assert len(browser.opened) == 1
 
 
-async def test_a_refresh_cancelled_in_flight_keeps_the_refresh_token_the_server_rotated() -> None:
-    refresh = SSORefreshEndpoint(single_use=True)
-    handler = _sso_handler(refresh)
-
+def _slow_refresh(
+    handler: Callable[[httpx.Request], httpx.Response], seconds: float
+) -> Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]:
     async def slow_refresh(request: httpx.Request) -> httpx.Response:
         response = handler(request)  # the server has spent the old refresh token
         if request.url.path == REFRESH_PATH:
-            await anyio.sleep(0.3)  # the answer is slow to come back
+            await anyio.sleep(seconds)  # the answer is slow to come back
         return response
 
+    return slow_refresh
+
+
+async def _cancel_mid_refresh(call: Coroutine[Any, Any, object], how: str) -> None:
+    """Cancel ``call`` 0.1 s in, as ``how`` does it."""
+    import asyncio
+
+    if how == "anyio deadline":
+        with anyio.move_on_after(0.1):
+            await call
+    elif how == "asyncio.wait_for":
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(call, 0.1)
+    else:  # Task.cancel(), as FastAPI does to a request whose client hung up
+        task = asyncio.get_running_loop().create_task(call)
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.parametrize("how", ["anyio deadline", "asyncio.wait_for", "Task.cancel()"])
+async def test_a_refresh_cancelled_in_flight_keeps_the_refresh_token_the_server_rotated(
+    how: str, anyio_backend: str
+) -> None:
+    if how != "anyio deadline" and anyio_backend != "asyncio":
+        pytest.skip("asyncio's own cancellation")
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
     sso = _logged_in_sso()
     cancelled = AsyncAlbert(
         auth_manager=sso,
         max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(slow_refresh)),
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(_slow_refresh(handler, 0.3))),
     )
-    with anyio.move_on_after(0.1):  # the caller's own deadline passes mid-refresh
-        await cancelled.chat_sessions.get_by_id(id="s1")
-    other = _async_sso_client(sso, handler, max_retries=0)
+    started = time.monotonic()
+    await _cancel_mid_refresh(cancelled.chat_sessions.get_by_id(id="s1"), how)
+    assert time.monotonic() - started < 0.25  # the caller is not kept past its cancellation
     with anyio.fail_after(5):
-        await other.chat_sessions.get_by_id(id="s1")  # no "log in again"
+        # The same client at once, then another: no "log in again".
+        assert (await cancelled.chat_sessions.get_by_id(id="s1")).id == "s1"
+        other = _async_sso_client(sso, handler, max_retries=0)
+        await other.chat_sessions.get_by_id(id="s1")
     await cancelled.aclose()
     await other.aclose()
 
     assert refresh.received == [BROWSER_REFRESH]  # the rotated token was kept, not resent
+
+
+def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_refresh_token() -> None:
+    # A notebook's "interrupt" is a KeyboardInterrupt in the main thread.
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+
+    def slow_refresh(request: httpx.Request) -> httpx.Response:
+        response = handler(request)  # the server has spent the old refresh token
+        if request.url.path == REFRESH_PATH:
+            time.sleep(0.3)
+        return response
+
+    sso = _logged_in_sso()
+    client = Albert(
+        auth_manager=sso,
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(slow_refresh)),
+    )
+    main = threading.main_thread().ident
+    assert main is not None
+    interrupt = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT))
+    started = time.monotonic()
+    interrupt.start()
+    with pytest.raises(KeyboardInterrupt):
+        client.chat_sessions.get_by_id(id="s1")
+        time.sleep(5)  # never reached unless the call returned before the interrupt
+    assert time.monotonic() - started < 0.25  # interrupted at once
+    assert client.chat_sessions.get_by_id(id="s1").id == "s1"  # waits for the refresh under way
+    client.close()
+
+    assert refresh.received == [BROWSER_REFRESH]  # kept, not resent (which would be refused)
 
 
 async def test_a_sync_client_does_not_block_on_its_lock_for_this_threads_loop(
@@ -745,7 +812,7 @@ async def test_a_hung_refresh_outlives_its_cancelled_caller_for_a_bounded_time(
 ) -> None:
     from albert._async import auth as async_auth
 
-    monkeypatch.setattr(async_auth, "_SHIELDED_REFRESH_SECONDS", 0.3)
+    monkeypatch.setattr(async_auth, "_DETACHED_REFRESH_SECONDS", 0.3)
     handler = _sso_handler(SSORefreshEndpoint())
 
     async def hang(request: httpx.Request) -> httpx.Response:
@@ -763,19 +830,23 @@ async def test_a_hung_refresh_outlives_its_cancelled_caller_for_a_bounded_time(
     started = time.monotonic()
     with anyio.fail_after(5), anyio.move_on_after(0.05):
         await client.chat_sessions.get_by_id(id="s1")
-    elapsed = time.monotonic() - started
+    assert time.monotonic() - started < 0.25  # the caller leaves at its deadline
+    assert sso._claim_refresh(object(), rejected=None, now=0.0) is None  # the refresh runs on
+    with anyio.fail_after(5):
+        while sso._claim_refresh(object(), rejected=None, now=0.0) is None:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+    released = time.monotonic() - started
     await client.aclose()
 
-    assert 0.25 < elapsed < 2.0  # shielded past the cancel, then cut at its bound
-    assert sso._claim_refresh(object(), rejected=None, now=0.0) is not None  # released
+    assert 0.25 < released < 2.0  # cut at its bound, and the claim released
 
 
-async def test_a_slow_refresh_bounded_by_its_timeout_is_not_cut_by_the_shield(
+async def test_a_slow_refresh_bounded_by_its_timeout_is_not_cut_at_the_unbounded_ones_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from albert._async import auth as async_auth
 
-    monkeypatch.setattr(async_auth, "_SHIELDED_REFRESH_SECONDS", 0.1)  # only without a timeout
+    monkeypatch.setattr(async_auth, "_DETACHED_REFRESH_SECONDS", 0.1)  # only without a timeout
     refresh = SSORefreshEndpoint(single_use=True)
     handler = _sso_handler(refresh)
 

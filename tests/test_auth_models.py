@@ -565,13 +565,28 @@ def test_ending_a_login_leaves_a_refresh_claimed_meanwhile_marked_busy() -> None
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
     assert sso._claim_login(login) is True
     sso._logged_in("refresh-s3cr3t-0", None)
-    assert isinstance(sso._claim_refresh(refresh, rejected=None, now=NOW), SecretStr)
+    claim = sso._claim_refresh(refresh, rejected=None, now=NOW, on_this_threads_loop=True)
+    assert isinstance(claim, SecretStr)
 
     sso._finish_login(login)
 
     assert sso._busy_on_this_thread()  # the refresh is still under way on this thread
     sso._finish_refresh(refresh, None)
     assert not sso._busy_on_this_thread()
+
+
+def test_a_refresh_a_blocking_client_claimed_does_not_stall_this_thread() -> None:
+    # A sync client refreshes in a worker thread: a blocking caller on the
+    # claiming thread may wait for it (it must not for this thread's event loop).
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    owner = object()
+    claim = sso._claim_refresh(owner, rejected=None, now=NOW, on_this_threads_loop=False)
+    assert isinstance(claim, SecretStr)
+
+    assert not sso._busy_on_this_thread()
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) is None  # still claimed
+    sso._finish_refresh(owner, None)
 
 
 def test_a_short_secret_is_blanked_where_quoted_not_inside_other_words() -> None:

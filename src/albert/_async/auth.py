@@ -24,11 +24,11 @@ from albert.core.auth_tokens import (
     SSOTenantToken,
     check_email_response,
     client_credentials_request,
+    detached_request_bound,
     email_check_request,
     parse_access_token,
     parse_sso_tokens,
     select_tenant,
-    shield_bound,
     sso_login_url,
     sso_refresh_request,
     token_endpoint_error,
@@ -47,9 +47,9 @@ __all__ = ["AsyncTokenProvider"]
 _SHARED_REFRESH_POLL = 0.02
 _SHARED_REFRESH_WAIT = 300.0
 
-#: How long a refresh request shielded from its caller's cancellation (so that
-#: the token the server rotated is kept) may run when no timeout bounds it.
-_SHIELDED_REFRESH_SECONDS = 300.0
+#: How long a refresh request that outlives its cancelled caller (so that the
+#: token the server rotated is kept) may run when no timeout bounds it.
+_DETACHED_REFRESH_SECONDS = 300.0
 
 
 class AsyncTokenProvider:
@@ -375,31 +375,50 @@ class AsyncTokenProvider:
         # never held across this request; waiting is polling, so that threads
         # and tasks on any event loop can share one manager).
         owner = object()
-        chosen = None
+        handed_over = False
         give_up = primitives.monotonic() + _SHARED_REFRESH_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
-                claim = sso._claim_refresh(owner, rejected=rejected, now=self.clock())
+                claim = sso._claim_refresh(
+                    owner,
+                    rejected=rejected,
+                    now=self.clock(),
+                    on_this_threads_loop=not primitives.WAITING_BLOCKS_THE_THREAD,
+                )
                 if isinstance(claim, AccessToken):
                     return claim  # another client of the same manager refreshed it
                 if claim is not None:
                     break
                 self._check_wait(sso, give_up, "refreshing the token")
                 await primitives.sleep(_SHARED_REFRESH_POLL)
-            # Once sent, the refresh token is spent: a caller cancelled now must
-            # not lose its successor, or every client of the manager is logged out.
+            # Once sent, the refresh token is spent: the request runs on its own,
+            # so a caller cancelled or interrupted meanwhile does not lose its
+            # successor (which would log every client of the manager out).
             request = sso_refresh_request(sso.base_url, claim)
-            bound = shield_bound(self._timeout, without_timeout=_SHIELDED_REFRESH_SECONDS)
+            bound = detached_request_bound(self._timeout, without_timeout=_DETACHED_REFRESH_SECONDS)
+            handed_over = True  # from here, the detached refresh ends the claim
             try:
-                with primitives.shielded(bound):
-                    chosen = await self._refresh_with(sso, request)
-            except TimeoutError:  # the shield's bound
-                await primitives.sleep(0)  # a caller cancelled meanwhile gets its cancellation
+                chosen = await primitives.run_detached(
+                    functools.partial(self._refresh_and_keep, sso, owner, request), bound
+                )
+            except TimeoutError:  # the bound
                 raise AlbertTimeoutError(
                     f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
                     method=request.method,
                     url=request.url,
                 ) from None
+        finally:
+            if not handed_over:
+                sso._finish_refresh(owner, None)
+        return chosen.access_token
+
+    async def _refresh_and_keep(
+        self, sso: AlbertSSOClient, owner: object, request: AuthRequest
+    ) -> SSOTenantToken:
+        """Refresh, and end ``owner``'s claim, keeping the new tokens if it worked."""
+        chosen = None
+        try:
+            chosen = await self._refresh_with(sso, request)
         finally:
             sso._finish_refresh(owner, chosen)
         logger.info(
@@ -408,7 +427,7 @@ class AsyncTokenProvider:
             chosen.tenant_id,
             chosen.access_token.expires_at - self.clock(),
         )
-        return chosen.access_token
+        return chosen
 
     async def _refresh_with(self, sso: AlbertSSOClient, request: AuthRequest) -> SSOTenantToken:
         """Send the refresh request and return the tokens of the manager's tenant."""

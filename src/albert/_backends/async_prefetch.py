@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
+
+from albert._backends.async_primitives import in_trio_task
 
 __all__ = ["Prefetch"]
 
@@ -46,7 +47,7 @@ class Prefetch(Generic[T]):
 
     def __init__(self, fetch: Callable[..., Awaitable[T]], *args: Any) -> None:
         self._runner: _AsyncioRunner[T] | _TrioRunner[T]
-        if _in_trio_task():
+        if in_trio_task():
             self._runner = _TrioRunner(fetch, args)
         else:
             self._runner = _AsyncioRunner(fetch, args)
@@ -65,21 +66,6 @@ class Prefetch(Generic[T]):
     def cancel(self) -> None:
         """Abandon the fetch; safe to call at any time, any number of times."""
         self._runner.cancel()
-
-
-def _in_trio_task() -> bool:
-    # Not sniffio: the package must keep working where sniffio is missing (it
-    # is only there to spare httpcore a failed import per request). Trio is
-    # asked first: run as a guest on an asyncio loop, its tasks also see that
-    # loop running, but must not be handed an asyncio.Task to await.
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False  # never imported, so not running
-    try:
-        trio.lowlevel.current_task()
-    except RuntimeError:
-        return False
-    return True
 
 
 class _AsyncioRunner(Generic[T]):

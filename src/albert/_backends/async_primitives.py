@@ -5,13 +5,22 @@ anyio is imported on first use, not at import time: ``import albert`` stays chea
 
 from __future__ import annotations
 
-import contextlib
+import contextvars
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["WAITING_BLOCKS_THE_THREAD", "shielded", "Lock", "sleep", "monotonic", "run_in_thread"]
+__all__ = [
+    "WAITING_BLOCKS_THE_THREAD",
+    "Lock",
+    "in_trio_task",
+    "monotonic",
+    "run_detached",
+    "run_in_thread",
+    "sleep",
+]
 
 T = TypeVar("T")
 
@@ -80,29 +89,103 @@ class Lock:
         self._lock.release()
 
 
-@contextlib.contextmanager
-def shielded(seconds: float) -> Iterator[None]:
-    """Run the block to its end even if the caller is cancelled, for ``seconds`` at most.
+def in_trio_task() -> bool:
+    """Tell whether the caller runs in a trio task (else: an asyncio one).
 
-    A cancellation requested meanwhile is delivered after the block.
+    Returns
+    -------
+    bool
+        ``True`` in a trio task, also when trio runs as a guest of an asyncio
+        loop (its tasks see that loop running too, but must use trio's
+        primitives).
+    """
+    # Not sniffio: the package must keep working where sniffio is missing (it
+    # is only there to spare httpcore a failed import per request).
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False  # never imported, so not running
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def run_detached(func: Callable[[], Awaitable[T]], seconds: float) -> T:
+    """Run ``func()`` in a task of its own, which runs on if the caller is cancelled.
+
+    For work that must finish once started, whoever waits for it: the caller
+    gets its result, or is cancelled at once (by anyio, trio, or asyncio's own
+    ``Task.cancel`` and ``wait_for``) while the work goes on. ``func`` must
+    keep its own result where it is needed; a failure nobody waits for any
+    more is dropped. The work ends with the event loop at the latest.
 
     Parameters
     ----------
+    func : Callable[[], Awaitable[T]]
+        The coroutine function to run (use ``functools.partial`` for arguments).
     seconds : float
-        The longest the block may run; then it is cancelled after all.
+        The longest the work may run (``math.inf``: unbounded); then it is
+        cancelled.
 
-    Yields
-    ------
-    None
+    Returns
+    -------
+    T
+        What ``func`` returned; what it raised is raised here.
 
     Raises
     ------
     TimeoutError
-        If the block was cut short by ``seconds``.
+        If the work was cut short by ``seconds``.
     """
     import anyio
 
-    with anyio.CancelScope(shield=True, deadline=anyio.current_time() + seconds) as scope:
-        yield
-    if scope.cancelled_caught:
-        raise TimeoutError(f"did not finish within {seconds:g} s")
+    job: _DetachedJob[T] = _DetachedJob(func, seconds, anyio.Event())
+    if in_trio_task():
+        import trio
+
+        # A system task starts in the system nursery's context: hand it the caller's.
+        trio.lowlevel.spawn_system_task(job.run, context=contextvars.copy_context())
+    else:
+        import asyncio
+
+        task = asyncio.get_running_loop().create_task(job.run())
+        _DETACHED_TASKS.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(_DETACHED_TASKS.discard)
+    await job.done.wait()
+    return job.outcome()
+
+
+#: Detached asyncio tasks still running.
+_DETACHED_TASKS: set[Any] = set()
+
+
+class _DetachedJob(Generic[T]):
+    """The work of `run_detached`, and what became of it."""
+
+    def __init__(self, func: Callable[[], Awaitable[T]], seconds: float, done: Any) -> None:
+        self._func = func
+        self._seconds = seconds
+        self.done = done
+        self._value: T | None = None
+        self._returned = False
+        self._error: Exception | None = None
+
+    async def run(self) -> None:
+        import anyio
+
+        try:
+            with anyio.CancelScope(deadline=anyio.current_time() + self._seconds):
+                self._value = await self._func()
+                self._returned = True
+        except Exception as exc:  # for the caller; a trio system task must not raise
+            self._error = exc
+        finally:
+            self.done.set()
+
+    def outcome(self) -> T:
+        if self._returned:
+            return self._value  # type: ignore[return-value]
+        if self._error is not None:
+            raise self._error
+        raise TimeoutError(f"did not finish within {self._seconds:g} s")

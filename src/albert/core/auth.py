@@ -170,7 +170,8 @@ class AlbertSSOClient(BaseModel):
     _tenant: str | None = PrivateAttr(default=None)
     _access_token: AccessToken | None = PrivateAttr(default=None)
     # Who holds the refresh and the login under way (an object of the caller's),
-    # and on which thread; None when nobody does.
+    # and on which thread's event loop it runs; None when nobody does (or, for
+    # the thread, when a blocking waiter on any thread cannot stall it).
     _refresh_owner: object | None = PrivateAttr(default=None)
     _refresh_thread: int | None = PrivateAttr(default=None)
     _refresh_sent: SecretStr | None = PrivateAttr(default=None)
@@ -265,7 +266,7 @@ class AlbertSSOClient(BaseModel):
             self._logins += 1
 
     def _claim_refresh(
-        self, owner: object, *, rejected: str | None, now: float
+        self, owner: object, *, rejected: str | None, now: float, on_this_threads_loop: bool = False
     ) -> AccessToken | SecretStr | None:
         """Return a usable access token, else the refresh token to refresh with, else ``None``.
 
@@ -277,6 +278,9 @@ class AlbertSSOClient(BaseModel):
             An access token the server refused: never returned.
         now : float
             The current time on the caller's clock.
+        on_this_threads_loop : bool, optional
+            Whether the refresh will run on the calling thread's event loop (a
+            blocking caller on this thread must then not wait for it).
 
         Returns
         -------
@@ -301,7 +305,8 @@ class AlbertSSOClient(BaseModel):
                 return shared
             if self._refresh_token is None:
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
-            self._refresh_owner, self._refresh_thread = owner, threading.get_ident()
+            self._refresh_owner = owner
+            self._refresh_thread = threading.get_ident() if on_this_threads_loop else None
             self._refresh_sent = self._refresh_token
             return self._refresh_token
 

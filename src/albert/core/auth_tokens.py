@@ -42,7 +42,7 @@ __all__ = [
     "parse_access_token",
     "parse_sso_tokens",
     "select_tenant",
-    "shield_bound",
+    "detached_request_bound",
     "sso_login_url",
     "sso_refresh_request",
     "token_endpoint_error",
@@ -629,8 +629,8 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
     raise token_request_error(request, response)
 
 
-def shield_bound(timeout: httpx.Timeout, *, without_timeout: float) -> float:
-    """Return how long a token request shielded from cancellation may run.
+def detached_request_bound(timeout: httpx.Timeout, *, without_timeout: float) -> float:
+    """Return how long a token request that outlives its cancelled caller may run.
 
     Parameters
     ----------

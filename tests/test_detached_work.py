@@ -1,0 +1,137 @@
+"""Work that outlives its caller: `run_detached` in both variants.
+
+Written per variant, not under tests/_async: the async side is about
+cancellation (which the sync variant has no twin of), the sync side about a
+worker thread and an interrupt.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import threading
+import time
+
+import anyio
+import pytest
+
+from albert._backends import async_primitives, sync_primitives
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class Job:
+    """Work that records whether it finished, and what it saw."""
+
+    def __init__(self, seconds: float = 0.0, fail: Exception | None = None) -> None:
+        self.seconds = seconds
+        self.fail = fail
+        self.finished = False
+        self.seen_request_id = ""
+        self.thread = 0
+
+    async def run_async(self) -> str:
+        self.seen_request_id = REQUEST_ID.get()
+        await anyio.sleep(self.seconds)
+        return self._end()
+
+    def run_sync(self) -> str:
+        self.seen_request_id = REQUEST_ID.get()
+        self.thread = threading.get_ident()
+        time.sleep(self.seconds)
+        return self._end()
+
+    def _end(self) -> str:
+        if self.fail is not None:
+            raise self.fail
+        self.finished = True
+        return "done"
+
+
+# async
+
+
+async def test_the_caller_gets_the_value_and_the_work_its_context() -> None:
+    job = Job()
+    REQUEST_ID.set("req-1")
+    assert await async_primitives.run_detached(job.run_async, math.inf) == "done"
+    assert job.seen_request_id == "req-1"
+
+
+async def test_the_caller_gets_the_works_exception() -> None:
+    with pytest.raises(ValueError, match="refused"):
+        await async_primitives.run_detached(Job(fail=ValueError("refused")).run_async, 5)
+
+
+async def test_work_cut_at_its_bound_raises_timeout_error() -> None:
+    job = Job(seconds=30)
+    started = time.monotonic()
+    with anyio.fail_after(5), pytest.raises(TimeoutError, match=r"within 0\.1 s"):
+        await async_primitives.run_detached(job.run_async, 0.1)
+    assert time.monotonic() - started < 2
+    assert not job.finished
+
+
+async def test_a_cancelled_caller_leaves_at_once_and_the_work_runs_on() -> None:
+    job = Job(seconds=0.2)
+    started = time.monotonic()
+    with anyio.move_on_after(0.05):
+        await async_primitives.run_detached(job.run_async, 5)
+    assert time.monotonic() - started < 0.15
+    assert not job.finished
+    with anyio.fail_after(5):
+        while not job.finished:  # noqa: ASYNC110 - the work has no event to offer
+            await anyio.sleep(0.01)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_work_whose_caller_asyncio_cancelled_runs_on() -> None:
+    import asyncio
+
+    job = Job(seconds=0.2)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(async_primitives.run_detached(job.run_async, 5), 0.05)
+    assert not job.finished
+    await asyncio.sleep(0.4)
+    assert job.finished
+
+
+async def test_a_failure_nobody_waits_for_is_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    job = Job(seconds=0.1, fail=ValueError("nobody listens"))
+    with anyio.move_on_after(0.02):
+        await async_primitives.run_detached(job.run_async, 5)
+    await anyio.sleep(0.3)  # the work fails meanwhile; neither loop nor test hears of it
+    assert "nobody listens" not in caplog.text
+
+
+# sync
+
+
+def test_sync_the_caller_gets_the_value_from_another_thread_with_its_context() -> None:
+    job = Job()
+    token = REQUEST_ID.set("req-2")
+    try:
+        assert sync_primitives.run_detached(job.run_sync, math.inf) == "done"
+    finally:
+        REQUEST_ID.reset(token)
+    assert job.seen_request_id == "req-2"
+    assert job.thread != threading.get_ident()
+
+
+def test_sync_the_caller_gets_the_works_exception() -> None:
+    with pytest.raises(ValueError, match="refused"):
+        sync_primitives.run_detached(Job(fail=ValueError("refused")).run_sync, 5)
+
+
+def test_sync_the_caller_stops_waiting_at_the_bound_and_the_work_runs_on() -> None:
+    job = Job(seconds=0.3)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"within 0\.05 s"):
+        sync_primitives.run_detached(job.run_sync, 0.05)
+    assert time.monotonic() - started < 0.25
+    deadline = time.monotonic() + 5
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.finished
