@@ -470,8 +470,11 @@ def test_the_email_check() -> None:
     check_email_response(request, answer(request.url, 302), email=EMAIL)
     with pytest.raises(AlbertAuthError, match=f"{EMAIL} has no access to {BASE_URL}"):
         check_email_response(request, answer(request.url, 404), email=EMAIL)
-    with pytest.raises(AlbertAuthError, match="answered 500"):
-        check_email_response(request, answer(request.url, 500, {"message": "down"}), email=EMAIL)
+    with pytest.raises(AlbertAuthError, match="answered 400"):
+        check_email_response(request, answer(request.url, 400, {"message": "bad"}), email=EMAIL)
+    with pytest.raises(ServiceUnavailableError, match="down") as unavailable:
+        check_email_response(request, answer(request.url, 503, {"message": "down"}), email=EMAIL)
+    assert unavailable.value.status_code == 503
 
 
 def test_error_bodies_can_be_json_of_any_shape() -> None:

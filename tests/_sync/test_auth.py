@@ -690,6 +690,30 @@ def test_sso_refuses_an_email_without_access(
     assert session_route.call_count == 0
 
 
+def test_sso_retries_an_email_check_the_server_could_not_answer(
+    api: respx.MockRouter,
+    browser: FakeBrowser,
+    session_route: respx.Route,
+    sleeps: list[float],
+    albert: Albert,
+) -> None:
+    check = api.get(LOGIN_PATH).mock(
+        side_effect=[
+            httpx.Response(503, json={"message": "try later"}),
+            httpx.Response(302, headers={"Location": "https://idp.test/authorize"}),
+        ]
+    )
+    api.post(REFRESH_PATH).mock(side_effect=SSORefreshEndpoint())
+
+    albert.chat_sessions.get_by_id(id="s1")
+    browser.join()
+
+    assert check.call_count == 2
+    assert len(sleeps) == 1  # one retry, after a wait
+    assert len(browser.opened) == 1
+    assert session_route.call_count == 1
+
+
 def test_sso_times_out_when_the_browser_never_comes_back(
     api: respx.MockRouter,
     monkeypatch: pytest.MonkeyPatch,

@@ -230,6 +230,11 @@ class AsyncTokenProvider:
             If the manager is not an `AlbertSSOClient`.
         AlbertAuthError
             If the login fails or times out.
+        AlbertHTTPError
+            If the e-mail check or the token request answered 429 or 5xx
+            (this call is not retried: call it again later).
+        AlbertConnectionError, AlbertTimeoutError
+            If the server could not be reached.
         """
         sso = self.manager
         if not isinstance(sso, AlbertSSOClient):

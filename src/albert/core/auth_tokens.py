@@ -617,7 +617,11 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
     Raises
     ------
     AlbertAuthError
-        On ``404`` (the e-mail has no access) or any other non-redirect answer.
+        On ``404`` (the e-mail has no access) or any other non-redirect answer
+        but those below.
+    AlbertHTTPError
+        On ``429`` or ``5xx`` (the subclass named for the status), which the
+        session retries like any other.
     """
     if 300 <= response.status_code < 400:
         return
@@ -626,7 +630,7 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
             f"SSO login refused: {email} has no access to {request.url.removesuffix(LOGIN_PATH)} "
             f"({request.method} {request.url} answered 404)"
         )
-    raise token_request_error(request, response)
+    raise token_endpoint_error(request, response)
 
 
 def detached_request_bound(timeout: httpx.Timeout, *, without_timeout: float) -> float:
