@@ -11,19 +11,21 @@ the loop free, unlike respx answering from a thread.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import signal
 import threading
 import time
 import webbrowser
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+import respx
 from pydantic import SecretStr
 
 from albert import Albert, AlbertClientCredentials, AlbertSSOClient, AsyncAlbert
@@ -731,10 +733,26 @@ async def test_a_refresh_cancelled_in_flight_keeps_the_refresh_token_the_server_
     assert refresh.received == [BROWSER_REFRESH]  # the rotated token was kept, not resent
 
 
-def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_refresh_token() -> None:
-    # A notebook's "interrupt" is a KeyboardInterrupt in the main thread.
+@contextlib.contextmanager
+def _ctrl_c_after(seconds: float) -> Iterator[None]:
+    """Send SIGINT to this process's main thread after ``seconds``, as Ctrl-C does."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
+    main = threading.main_thread().ident
+    assert main is not None
+    # A shell's background job ignores SIGINT: raise KeyboardInterrupt anyway.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupt = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
+    interrupt.start()
+    try:
+        yield
+    finally:
+        interrupt.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_refresh_token() -> None:
+    # A notebook's "interrupt" is a KeyboardInterrupt in the main thread.
     refresh = SSORefreshEndpoint(single_use=True)
     handler = _sso_handler(refresh)
 
@@ -750,12 +768,8 @@ def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_refresh_token() -> No
         max_retries=0,
         http_client=httpx.Client(transport=httpx.MockTransport(slow_refresh)),
     )
-    main = threading.main_thread().ident
-    assert main is not None
-    interrupt = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT))
     started = time.monotonic()
-    interrupt.start()
-    with pytest.raises(KeyboardInterrupt):
+    with _ctrl_c_after(0.1), pytest.raises(KeyboardInterrupt):
         client.chat_sessions.get_by_id(id="s1")
         time.sleep(5)  # never reached unless the call returned before the interrupt
     assert time.monotonic() - started < 0.25  # interrupted at once
@@ -922,3 +936,85 @@ async def test_authenticate_logs_in_itself_when_the_login_it_waited_for_failed(
 
     assert len(browser.opened) == 1  # b logged in itself
     assert refresh.received == ["refresh-s3cr3t-b"]
+
+
+# leaving the client's block right after a cancelled refresh
+
+
+async def test_leaving_the_client_after_a_cancelled_refresh_waits_for_it() -> None:
+    # The SDK's own HTTP client is closed when the block ends: the refresh
+    # still under way must come back before, or its rotated token is lost.
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+    sso = _logged_in_sso()
+    with respx.mock(base_url=BASE_URL) as api:
+        api.route().mock(side_effect=_slow_refresh(handler, 0.3))
+        started = time.monotonic()
+        with anyio.fail_after(5):
+            async with AsyncAlbert(auth_manager=sso, max_retries=0) as client:
+                with anyio.move_on_after(0.1):
+                    await client.chat_sessions.get_by_id(id="s1")
+            closed_after = time.monotonic() - started
+            async with AsyncAlbert(auth_manager=sso, max_retries=0) as other:
+                await other.chat_sessions.get_by_id(id="s1")  # no "log in again"
+
+    assert closed_after > 0.25  # the block's end waited for the refresh's answer
+    assert refresh.received == [BROWSER_REFRESH]
+
+
+def test_leaving_the_client_after_ctrl_c_mid_refresh_waits_for_it() -> None:
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+
+    def slow_refresh(request: httpx.Request) -> httpx.Response:
+        response = handler(request)
+        if request.url.path == REFRESH_PATH:
+            time.sleep(0.3)
+        return response
+
+    sso = _logged_in_sso()
+    with respx.mock(base_url=BASE_URL) as api:
+        api.route().mock(side_effect=slow_refresh)
+        started = time.monotonic()
+        with (
+            _ctrl_c_after(0.1),
+            pytest.raises(KeyboardInterrupt),
+            Albert(auth_manager=sso, max_retries=0) as client,
+        ):
+            client.chat_sessions.get_by_id(id="s1")
+            time.sleep(5)  # never reached unless the call returned before the interrupt
+        closed_after = time.monotonic() - started
+        with Albert(auth_manager=sso, max_retries=0) as other:
+            other.chat_sessions.get_by_id(id="s1")  # no "log in again"
+
+    assert closed_after > 0.25  # the block's end waited for the refresh's answer
+    assert refresh.received == [BROWSER_REFRESH]
+
+
+def test_a_refresh_whose_worker_cannot_start_gives_its_turn_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albert._sync import auth as sync_auth
+
+    monkeypatch.setattr(sync_auth, "_SHARED_REFRESH_WAIT", 2.0)  # a failure stays quick
+    refresh = SSORefreshEndpoint(single_use=True)
+    sso = _logged_in_sso()
+    client = Albert(
+        auth_manager=sso,
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(_sso_handler(refresh))),
+    )
+
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", no_thread)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            client.chat_sessions.get_by_id(id="s1")
+    started = time.monotonic()
+    assert client.chat_sessions.get_by_id(id="s1").id == "s1"  # not stuck behind its own claim
+    client.close()
+
+    assert time.monotonic() - started < 1.0
+    assert refresh.received == [BROWSER_REFRESH]  # sent once, by the call that could

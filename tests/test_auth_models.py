@@ -592,6 +592,34 @@ def test_a_refresh_a_blocking_client_claimed_does_not_stall_this_thread() -> Non
     sso._finish_refresh(owner, None)
 
 
+def test_a_claim_whose_work_never_started_is_given_back_and_stays_unsent() -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    owner = object()
+    assert isinstance(sso._claim_refresh(owner, rejected=None, now=NOW), SecretStr)
+
+    sso._give_up_unstarted_refresh(owner)  # the caller left before its work began
+
+    assert not sso._start_refresh(owner)  # the work, starting late, must not send it
+    other = object()
+    assert isinstance(sso._claim_refresh(other, rejected=None, now=NOW), SecretStr)
+    sso._finish_refresh(other, None)
+
+
+def test_a_claim_whose_work_started_is_kept_until_the_work_finishes_it() -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    owner = object()
+    assert isinstance(sso._claim_refresh(owner, rejected=None, now=NOW), SecretStr)
+    assert sso._start_refresh(owner)
+
+    sso._give_up_unstarted_refresh(owner)  # the caller left; the work goes on
+
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) is None
+    sso._finish_refresh(owner, None)
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) is not None
+
+
 def test_a_short_secret_is_blanked_where_quoted_not_inside_other_words() -> None:
     short = AlbertClientCredentials(id="client-1", secret="S", base_url="https://albert.test")
     request = client_credentials_request(short)

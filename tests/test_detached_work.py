@@ -1,4 +1,4 @@
-"""Work that outlives its caller: `run_detached` in both variants.
+"""Work that outlives its caller: `start_detached` in both variants.
 
 Written per variant, not under tests/_async: the async side is about
 cancellation (which the sync variant has no twin of), the sync side about a
@@ -54,20 +54,20 @@ class Job:
 async def test_the_caller_gets_the_value_and_the_work_its_context() -> None:
     job = Job()
     REQUEST_ID.set("req-1")
-    assert await async_primitives.run_detached(job.run_async, math.inf) == "done"
+    assert await async_primitives.start_detached(job.run_async, math.inf).result() == "done"
     assert job.seen_request_id == "req-1"
 
 
 async def test_the_caller_gets_the_works_exception() -> None:
     with pytest.raises(ValueError, match="refused"):
-        await async_primitives.run_detached(Job(fail=ValueError("refused")).run_async, 5)
+        await async_primitives.start_detached(Job(fail=ValueError("refused")).run_async, 5).result()
 
 
 async def test_work_cut_at_its_bound_raises_timeout_error() -> None:
     job = Job(seconds=30)
     started = time.monotonic()
     with anyio.fail_after(5), pytest.raises(TimeoutError, match=r"within 0\.1 s"):
-        await async_primitives.run_detached(job.run_async, 0.1)
+        await async_primitives.start_detached(job.run_async, 0.1).result()
     assert time.monotonic() - started < 2
     assert not job.finished
 
@@ -76,7 +76,7 @@ async def test_a_cancelled_caller_leaves_at_once_and_the_work_runs_on() -> None:
     job = Job(seconds=0.2)
     started = time.monotonic()
     with anyio.move_on_after(0.05):
-        await async_primitives.run_detached(job.run_async, 5)
+        await async_primitives.start_detached(job.run_async, 5).result()
     assert time.monotonic() - started < 0.15
     assert not job.finished
     with anyio.fail_after(5):
@@ -90,7 +90,7 @@ async def test_work_whose_caller_asyncio_cancelled_runs_on() -> None:
 
     job = Job(seconds=0.2)
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(async_primitives.run_detached(job.run_async, 5), 0.05)
+        await asyncio.wait_for(async_primitives.start_detached(job.run_async, 5).result(), 0.05)
     assert not job.finished
     await asyncio.sleep(0.4)
     assert job.finished
@@ -101,9 +101,25 @@ async def test_a_failure_nobody_waits_for_is_dropped_quietly(
 ) -> None:
     job = Job(seconds=0.1, fail=ValueError("nobody listens"))
     with anyio.move_on_after(0.02):
-        await async_primitives.run_detached(job.run_async, 5)
+        await async_primitives.start_detached(job.run_async, 5).result()
     await anyio.sleep(0.3)  # the work fails meanwhile; neither loop nor test hears of it
     assert "nobody listens" not in caplog.text
+
+
+async def test_settle_waits_for_the_work_even_in_a_cancelled_caller() -> None:
+    job = Job(seconds=0.2)
+    work = async_primitives.start_detached(job.run_async, 5)
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        await work.settle()  # a block's exit after a cancellation: still waits
+    assert job.finished
+
+
+async def test_settle_does_not_raise_the_works_failure() -> None:
+    work = async_primitives.start_detached(Job(fail=ValueError("refused")).run_async, 5)
+    await work.settle()
+    with pytest.raises(ValueError, match="refused"):
+        await work.result()
 
 
 # sync
@@ -113,7 +129,7 @@ def test_sync_the_caller_gets_the_value_from_another_thread_with_its_context() -
     job = Job()
     token = REQUEST_ID.set("req-2")
     try:
-        assert sync_primitives.run_detached(job.run_sync, math.inf) == "done"
+        assert sync_primitives.start_detached(job.run_sync, math.inf).result() == "done"
     finally:
         REQUEST_ID.reset(token)
     assert job.seen_request_id == "req-2"
@@ -122,16 +138,48 @@ def test_sync_the_caller_gets_the_value_from_another_thread_with_its_context() -
 
 def test_sync_the_caller_gets_the_works_exception() -> None:
     with pytest.raises(ValueError, match="refused"):
-        sync_primitives.run_detached(Job(fail=ValueError("refused")).run_sync, 5)
+        sync_primitives.start_detached(Job(fail=ValueError("refused")).run_sync, 5).result()
 
 
 def test_sync_the_caller_stops_waiting_at_the_bound_and_the_work_runs_on() -> None:
     job = Job(seconds=0.3)
     started = time.monotonic()
     with pytest.raises(TimeoutError, match=r"within 0\.05 s"):
-        sync_primitives.run_detached(job.run_sync, 0.05)
+        sync_primitives.start_detached(job.run_sync, 0.05).result()
     assert time.monotonic() - started < 0.25
     deadline = time.monotonic() + 5
     while not job.finished and time.monotonic() < deadline:
         time.sleep(0.01)
     assert job.finished
+
+
+def test_sync_settle_waits_for_the_work_within_its_bound() -> None:
+    job = Job(seconds=0.1)
+    sync_primitives.start_detached(job.run_sync, 5).settle()
+    assert job.finished
+    hung = Job(seconds=0.5)
+    started = time.monotonic()
+    sync_primitives.start_detached(hung.run_sync, 0.05).settle()  # gives up quietly
+    assert time.monotonic() - started < 0.4
+    assert not hung.finished
+
+
+def test_a_task_left_by_a_closed_loop_is_let_go() -> None:
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    left = loop.run_until_complete(_start(Job(seconds=30)))
+    loop.close()  # without cancelling the task: it never ends, nor drops itself
+
+    async def start_another() -> None:
+        await async_primitives.start_detached(Job().run_async, 5).result()
+
+    asyncio.run(start_another())
+    assert left not in async_primitives._DETACHED_TASKS  # not kept alive with its loop
+
+
+async def _start(job: Job) -> object:
+    before = set(async_primitives._DETACHED_TASKS)
+    async_primitives.start_detached(job.run_async, 5)
+    (task,) = async_primitives._DETACHED_TASKS - before
+    return task

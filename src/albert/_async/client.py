@@ -268,7 +268,11 @@ class AsyncAlbert:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     async def aclose(self) -> None:
-        """Close the underlying HTTP client."""
+        """Close the underlying HTTP client (unless it was given), after a token refresh under way.
+
+        A refresh whose caller was cancelled runs on to keep the token the
+        server rotated; closing waits for it, so that it is not cut.
+        """
         await self.session.aclose()
 
     async def __aenter__(self) -> AsyncAlbert:

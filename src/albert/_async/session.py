@@ -397,7 +397,14 @@ class AsyncAlbertSession:
         return await self.request("DELETE", path, params=params)
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it was given or is shared with another session."""
+        """Close the connection pool, unless it was given or is shared with another session.
+
+        A token refresh still running (its caller was cancelled) is waited for
+        first, also when the pool is not closed here: it keeps the token the
+        server rotated, and a pool you close after this call no longer cuts it.
+        """
+        if self._token_provider is not None:
+            await self._token_provider.settle()
         if self._owns_client:
             await self._client.aclose()
 

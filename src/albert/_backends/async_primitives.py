@@ -17,7 +17,8 @@ __all__ = [
     "Lock",
     "in_trio_task",
     "monotonic",
-    "run_detached",
+    "Detached",
+    "start_detached",
     "run_in_thread",
     "sleep",
 ]
@@ -111,14 +112,15 @@ def in_trio_task() -> bool:
     return True
 
 
-async def run_detached(func: Callable[[], Awaitable[T]], seconds: float) -> T:
-    """Run ``func()`` in a task of its own, which runs on if the caller is cancelled.
+def start_detached(func: Callable[[], Awaitable[T]], seconds: float) -> Detached[T]:
+    """Start ``func()`` in a task of its own, which runs on if its caller is cancelled.
 
     For work that must finish once started, whoever waits for it: the caller
-    gets its result, or is cancelled at once (by anyio, trio, or asyncio's own
-    ``Task.cancel`` and ``wait_for``) while the work goes on. ``func`` must
-    keep its own result where it is needed; a failure nobody waits for any
-    more is dropped. The work ends with the event loop at the latest.
+    awaits `Detached.result`, and if it is cancelled meanwhile (by anyio,
+    trio, or asyncio's own ``Task.cancel`` and ``wait_for``) it leaves at once
+    while the work goes on. ``func`` must keep its own result where it is
+    needed; a failure nobody waits for any more is dropped. The work ends with
+    the event loop at the latest (``asyncio.run`` and trio cancel it then).
 
     Parameters
     ----------
@@ -130,48 +132,46 @@ async def run_detached(func: Callable[[], Awaitable[T]], seconds: float) -> T:
 
     Returns
     -------
-    T
-        What ``func`` returned; what it raised is raised here.
-
-    Raises
-    ------
-    TimeoutError
-        If the work was cut short by ``seconds``.
+    Detached[T]
+        The handle to wait on.
     """
     import anyio
 
-    job: _DetachedJob[T] = _DetachedJob(func, seconds, anyio.Event())
+    work: Detached[T] = Detached(func, seconds, anyio.Event())
     if in_trio_task():
         import trio
 
         # A system task starts in the system nursery's context: hand it the caller's.
-        trio.lowlevel.spawn_system_task(job.run, context=contextvars.copy_context())
+        trio.lowlevel.spawn_system_task(work._run, context=contextvars.copy_context())
     else:
         import asyncio
 
-        task = asyncio.get_running_loop().create_task(job.run())
-        _DETACHED_TASKS.add(task)  # the loop keeps only a weak reference
+        task = asyncio.get_running_loop().create_task(work._run())
+        # The loop keeps only a weak reference. A task left pending by a loop
+        # closed without cancelling it never ends: let it go with its loop.
+        for left in [left for left in _DETACHED_TASKS if left.get_loop().is_closed()]:
+            _DETACHED_TASKS.discard(left)
+        _DETACHED_TASKS.add(task)
         task.add_done_callback(_DETACHED_TASKS.discard)
-    await job.done.wait()
-    return job.outcome()
+    return work
 
 
 #: Detached asyncio tasks still running.
 _DETACHED_TASKS: set[Any] = set()
 
 
-class _DetachedJob(Generic[T]):
-    """The work of `run_detached`, and what became of it."""
+class Detached(Generic[T]):
+    """Work started by `start_detached`, and what became of it."""
 
     def __init__(self, func: Callable[[], Awaitable[T]], seconds: float, done: Any) -> None:
         self._func = func
         self._seconds = seconds
-        self.done = done
+        self._done = done
         self._value: T | None = None
         self._returned = False
         self._error: Exception | None = None
 
-    async def run(self) -> None:
+    async def _run(self) -> None:
         import anyio
 
         try:
@@ -181,11 +181,35 @@ class _DetachedJob(Generic[T]):
         except Exception as exc:  # for the caller; a trio system task must not raise
             self._error = exc
         finally:
-            self.done.set()
+            self._done.set()
 
-    def outcome(self) -> T:
+    async def result(self) -> T:
+        """Wait for the work to end, and return its value (or raise its exception).
+
+        Returns
+        -------
+        T
+            What the work returned.
+
+        Raises
+        ------
+        TimeoutError
+            If the work was cut short by its ``seconds``.
+        """
+        await self._done.wait()
         if self._returned:
             return self._value  # type: ignore[return-value]
         if self._error is not None:
             raise self._error
         raise TimeoutError(f"did not finish within {self._seconds:g} s")
+
+    async def settle(self) -> None:
+        """Wait for the work to end, even in a cancelled caller; its outcome is not raised.
+
+        For a caller that is about to take away what the work needs (such as
+        closing its HTTP client).
+        """
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            await self._done.wait()

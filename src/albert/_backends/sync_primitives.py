@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +13,8 @@ __all__ = [
     "WAITING_BLOCKS_THE_THREAD",
     "Lock",
     "monotonic",
-    "run_detached",
+    "Detached",
+    "start_detached",
     "run_in_thread",
     "sleep",
 ]
@@ -76,60 +76,92 @@ class Lock:
         self._lock.release()
 
 
-def run_detached(func: Callable[[], T], seconds: float) -> T:
-    """Run ``func()`` in a thread of its own, which runs on if the caller is interrupted.
+def start_detached(func: Callable[[], T], seconds: float) -> Detached[T]:
+    """Start ``func()`` in a thread of its own, which runs on if its caller is interrupted.
 
     The twin of the non-blocking variant's detached task: a KeyboardInterrupt
-    (Ctrl-C, a notebook's "interrupt") reaches the caller at once while the
-    work goes on. ``func`` must keep its own result where it is needed; a
-    failure nobody waits for any more is dropped.
+    (Ctrl-C, a notebook's "interrupt") reaches a caller waiting on
+    `Detached.result` at once while the work goes on. ``func`` must keep its
+    own result where it is needed; a failure nobody waits for any more is
+    dropped.
 
     Parameters
     ----------
     func : Callable[[], T]
         The function to run (use ``functools.partial`` for arguments).
     seconds : float
-        The longest the caller waits (``math.inf``: unbounded). A thread
-        cannot be stopped: the work's own timeouts must end it.
+        The longest `Detached.result` waits (``math.inf``: unbounded). A
+        thread cannot be stopped: the work's own timeouts must end it.
 
     Returns
     -------
-    T
-        What ``func`` returned; what it raised is raised here.
-
-    Raises
-    ------
-    TimeoutError
-        If the work did not finish within ``seconds``.
+    Detached[T]
+        The handle to wait on.
     """
-    job: _DetachedJob[T] = _DetachedJob(func)
+    work: Detached[T] = Detached(func, seconds)
     worker = threading.Thread(
-        target=contextvars.copy_context().run, args=(job.run,), name="albert-detached", daemon=True
+        target=contextvars.copy_context().run,
+        args=(work._run,),
+        name="albert-detached",
+        daemon=True,
     )
     worker.start()
-    if not job.done.wait(None if math.isinf(seconds) else seconds):
-        raise TimeoutError(f"did not finish within {seconds:g} s")
-    return job.outcome()
+    return work
 
 
-class _DetachedJob(Generic[T]):
-    """The work of `run_detached`, and what became of it."""
+#: The longest one uninterrupted wait for a worker: on Windows before Python
+#: 3.14 a KeyboardInterrupt cannot end a wait on a lock, only come after it.
+_WAIT_SLICE = 0.1
 
-    def __init__(self, func: Callable[[], T]) -> None:
+
+class Detached(Generic[T]):
+    """Work started by `start_detached`, and what became of it."""
+
+    def __init__(self, func: Callable[[], T], seconds: float) -> None:
         self._func = func
-        self.done = threading.Event()
+        self._seconds = seconds
+        self._done = threading.Event()
         self._value: T | None = None
         self._error: BaseException | None = None
 
-    def run(self) -> None:
+    def _run(self) -> None:
         try:
             self._value = self._func()
         except BaseException as exc:  # for the caller, not the thread's excepthook
             self._error = exc
         finally:
-            self.done.set()
+            self._done.set()
 
-    def outcome(self) -> T:
+    def _wait(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self._done.wait(min(_WAIT_SLICE, max(deadline - time.monotonic(), 0.0))):
+            if time.monotonic() >= deadline:
+                return False
+        return True
+
+    def result(self) -> T:
+        """Wait for the work to end, and return its value (or raise its exception).
+
+        Returns
+        -------
+        T
+            What the work returned.
+
+        Raises
+        ------
+        TimeoutError
+            If the work did not end within its ``seconds`` (it runs on).
+        """
+        if not self._wait(self._seconds):
+            raise TimeoutError(f"did not finish within {self._seconds:g} s")
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+    def settle(self) -> None:
+        """Wait for the work to end, for its ``seconds`` at most; its outcome is not raised.
+
+        For a caller that is about to take away what the work needs (such as
+        closing its HTTP client).
+        """
+        self._wait(self._seconds)

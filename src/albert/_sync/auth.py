@@ -117,6 +117,7 @@ class TokenProvider:
         self._token: AccessToken | None = None
         self._finished = 0  # token fetches that ended, well or not
         self._failure: Exception | None = None  # how the last one failed, if it did
+        self._detached_refresh: primitives.Detached[SSOTenantToken] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(manager={self.manager!r})"
@@ -380,7 +381,6 @@ class TokenProvider:
         # never held across this request; waiting is polling, so that threads
         # and tasks on any event loop can share one manager).
         owner = object()
-        handed_over = False
         give_up = primitives.monotonic() + _SHARED_REFRESH_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
@@ -401,26 +401,30 @@ class TokenProvider:
             # successor (which would log every client of the manager out).
             request = sso_refresh_request(sso.base_url, claim)
             bound = detached_request_bound(self._timeout, without_timeout=_DETACHED_REFRESH_SECONDS)
-            handed_over = True  # from here, the detached refresh ends the claim
+            refresh = primitives.start_detached(
+                functools.partial(self._refresh_and_keep, sso, owner, request), bound
+            )
+            self._detached_refresh = refresh
             try:
-                chosen = primitives.run_detached(
-                    functools.partial(self._refresh_and_keep, sso, owner, request), bound
-                )
+                chosen = refresh.result()
             except TimeoutError:  # the bound
+                # Given up: a worker thread that cannot be stopped answers to nobody.
+                sso._finish_refresh(owner, None)
                 raise AlbertTimeoutError(
                     f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
                     method=request.method,
                     url=request.url,
                 ) from None
         finally:
-            if not handed_over:
-                sso._finish_refresh(owner, None)
+            sso._give_up_unstarted_refresh(owner)  # the work never began: end its claim
         return chosen.access_token
 
     def _refresh_and_keep(
         self, sso: AlbertSSOClient, owner: object, request: AuthRequest
     ) -> SSOTenantToken:
         """Refresh, and end ``owner``'s claim, keeping the new tokens if it worked."""
+        if not sso._start_refresh(owner):
+            raise RuntimeError("the refresh was given up before it started")  # heard by nobody
         chosen = None
         try:
             chosen = self._refresh_with(sso, request)
@@ -433,6 +437,17 @@ class TokenProvider:
             chosen.access_token.expires_at - self.clock(),
         )
         return chosen
+
+    def settle(self) -> None:
+        """Wait for a token refresh that runs on after its caller was cancelled.
+
+        Call it before closing the HTTP client the refresh is sent with: it
+        stores the token the server rotated, and the other clients of an SSO
+        manager need that token.
+        """
+        refresh = self._detached_refresh
+        if refresh is not None:
+            refresh.settle()
 
     def _refresh_with(self, sso: AlbertSSOClient, request: AuthRequest) -> SSOTenantToken:
         """Send the refresh request and return the tokens of the manager's tenant."""

@@ -270,7 +270,11 @@ class Albert:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     def close(self) -> None:
-        """Close the underlying HTTP client."""
+        """Close the underlying HTTP client (unless it was given), after a token refresh under way.
+
+        A refresh whose caller was cancelled runs on to keep the token the
+        server rotated; closing waits for it, so that it is not cut.
+        """
         self.session.close()
 
     def __enter__(self) -> Albert:

@@ -175,6 +175,7 @@ class AlbertSSOClient(BaseModel):
     _refresh_owner: object | None = PrivateAttr(default=None)
     _refresh_thread: int | None = PrivateAttr(default=None)
     _refresh_sent: SecretStr | None = PrivateAttr(default=None)
+    _refresh_started: bool = PrivateAttr(default=False)  # the work of the claim began
     _login_owner: object | None = PrivateAttr(default=None)
     _login_thread: int | None = PrivateAttr(default=None)
     _logins: int = PrivateAttr(default=0)  # browser logins completed
@@ -307,8 +308,39 @@ class AlbertSSOClient(BaseModel):
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
             self._refresh_owner = owner
             self._refresh_thread = threading.get_ident() if on_this_threads_loop else None
+            self._refresh_started = False
             self._refresh_sent = self._refresh_token
             return self._refresh_token
+
+    def _start_refresh(self, owner: object) -> bool:
+        """Mark ``owner``'s refresh as under way; ``False`` if its claim was given up.
+
+        The work of a claim may run apart from the caller that took it (so
+        that it finishes even if that caller is cancelled): the caller gives
+        the claim up with `_give_up_unstarted_refresh` if the work never began.
+
+        Parameters
+        ----------
+        owner : object
+            The caller that claimed the refresh.
+
+        Returns
+        -------
+        bool
+            ``True`` when the refresh is now ``owner``'s to finish (send it,
+            then `_finish_refresh`); ``False`` when it must not be sent.
+        """
+        with _SSO_STATE_LOCK:
+            if self._refresh_owner is not owner:
+                return False
+            self._refresh_started = True
+            return True
+
+    def _give_up_unstarted_refresh(self, owner: object) -> None:
+        """End ``owner``'s claim if its work never began; otherwise do nothing."""
+        with _SSO_STATE_LOCK:
+            if self._refresh_owner is owner and not self._refresh_started:
+                self._refresh_owner = self._refresh_thread = self._refresh_sent = None
 
     def _finish_refresh(self, owner: object, token: SSOTenantToken | None) -> None:
         """End ``owner``'s refresh, keeping its tokens if it worked; otherwise do nothing.
