@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import math
 import signal
 import threading
 import time
@@ -39,7 +40,7 @@ from albert.core.auth_tokens import (
     AccessToken,
     SSOTenantToken,
 )
-from albert.exceptions import AlbertAuthError, ServiceUnavailableError
+from albert.exceptions import AlbertAuthError, AlbertTimeoutError, ServiceUnavailableError
 from tests.auth_fakes import (
     BROWSER_REFRESH,
     CLIENT_ID,
@@ -485,29 +486,24 @@ async def test_a_cancelled_browser_login_frees_its_port(monkeypatch: pytest.Monk
         pytest.fail(f"port {port} is still taken a second after the login was cancelled")
 
 
-async def test_a_refresh_another_client_never_finishes_is_waited_for_a_bounded_time(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_refresh_another_client_never_finishes_is_taken_over_after_a_while(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # A claim whose work was lost (its event loop closed while it was
+    # pending) must not keep every client of the manager out for good.
     from albert._async import auth as async_auth
 
     monkeypatch.setattr(async_auth, "_SHARED_REFRESH_WAIT", 0.1)
-    requests: list[httpx.Request] = []
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return httpx.Response(200, json=SESSION)
-
+    refresh = SSORefreshEndpoint(single_use=True)
     sso = _logged_in_sso()
-    assert sso._claim_refresh(object(), rejected=None, now=0.0) is not None  # never returns
-    client = AsyncAlbert(
-        auth_manager=sso,
-        max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-    )
-    with anyio.fail_after(5), pytest.raises(AlbertAuthError, match="refreshing the token"):
-        await client.chat_sessions.get_by_id(id="s1")
+    assert sso._claim_refresh(object(), rejected=None, now=0.0) is not None  # never ends
+    client = _async_sso_client(sso, _sso_handler(refresh), max_retries=0)
+    with anyio.fail_after(5):
+        assert (await client.chat_sessions.get_by_id(id="s1")).id == "s1"
     await client.aclose()
-    assert requests == []
+
+    assert refresh.received == [BROWSER_REFRESH]
+    assert "presuming it lost" in caplog.text
 
 
 async def test_a_sync_client_does_not_block_the_loop_refreshing_for_it(
@@ -733,46 +729,88 @@ async def test_a_refresh_cancelled_in_flight_keeps_the_refresh_token_the_server_
     assert refresh.received == [BROWSER_REFRESH]  # the rotated token was kept, not resent
 
 
+class CtrlC:
+    """Ctrl-C for the main thread, sent ``delay`` seconds after `arm`."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.sent_at = math.inf
+        self._timer: threading.Timer | None = None
+
+    def arm(self) -> None:
+        self._timer = threading.Timer(self.delay, self._send)
+        self._timer.start()
+
+    def _send(self) -> None:
+        main = threading.main_thread().ident
+        assert main is not None
+        self.sent_at = time.monotonic()
+        signal.pthread_kill(main, signal.SIGINT)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 @contextlib.contextmanager
-def _ctrl_c_after(seconds: float) -> Iterator[None]:
-    """Send SIGINT to this process's main thread after ``seconds``, as Ctrl-C does."""
+def _ctrl_c(delay: float) -> Iterator[CtrlC]:
+    """Yield a `CtrlC` to arm, with Python's own SIGINT handler in place."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
-    main = threading.main_thread().ident
-    assert main is not None
     # A shell's background job ignores SIGINT: raise KeyboardInterrupt anyway.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    interrupt = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
-    interrupt.start()
+    ctrl_c = CtrlC(delay)
     try:
-        yield
+        yield ctrl_c
     finally:
-        interrupt.cancel()
+        ctrl_c.cancel()
         signal.signal(signal.SIGINT, previous)
+
+
+def _slow_sync_refresh(
+    handler: Callable[[httpx.Request], httpx.Response],
+    seconds: float,
+    *,
+    ctrl_c: CtrlC | None = None,
+    client: list[httpx.Client] | None = None,
+) -> Callable[[httpx.Request], httpx.Response]:
+    """Answer refreshes ``seconds`` late (the server spent the token at once).
+
+    ``ctrl_c`` is armed when the refresh arrives; the answer is lost if the
+    first of ``client`` was closed meanwhile, as a real connection would be.
+    """
+
+    def slow_refresh(request: httpx.Request) -> httpx.Response:
+        response = handler(request)
+        if request.url.path == REFRESH_PATH:
+            if ctrl_c is not None:
+                ctrl_c.arm()
+            time.sleep(seconds)
+            if client and client[0].is_closed:
+                raise httpx.ReadError("the connection was closed", request=request)
+        return response
+
+    return slow_refresh
 
 
 def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_refresh_token() -> None:
     # A notebook's "interrupt" is a KeyboardInterrupt in the main thread.
     refresh = SSORefreshEndpoint(single_use=True)
-    handler = _sso_handler(refresh)
-
-    def slow_refresh(request: httpx.Request) -> httpx.Response:
-        response = handler(request)  # the server has spent the old refresh token
-        if request.url.path == REFRESH_PATH:
-            time.sleep(0.3)
-        return response
-
     sso = _logged_in_sso()
-    client = Albert(
-        auth_manager=sso,
-        max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(slow_refresh)),
-    )
-    started = time.monotonic()
-    with _ctrl_c_after(0.1), pytest.raises(KeyboardInterrupt):
-        client.chat_sessions.get_by_id(id="s1")
-        time.sleep(5)  # never reached unless the call returned before the interrupt
-    assert time.monotonic() - started < 0.25  # interrupted at once
+    with _ctrl_c(0.1) as ctrl_c:
+        client = Albert(
+            auth_manager=sso,
+            max_retries=0,
+            http_client=httpx.Client(
+                transport=httpx.MockTransport(
+                    _slow_sync_refresh(_sso_handler(refresh), 0.3, ctrl_c=ctrl_c)
+                )
+            ),
+        )
+        with pytest.raises(KeyboardInterrupt):
+            client.chat_sessions.get_by_id(id="s1")
+            time.sleep(5)  # never reached unless the call returned before the interrupt
+    assert time.monotonic() - ctrl_c.sent_at < 0.15  # interrupted at once
     assert client.chat_sessions.get_by_id(id="s1").id == "s1"  # waits for the refresh under way
     client.close()
 
@@ -923,13 +961,14 @@ async def test_authenticate_logs_in_itself_when_the_login_it_waited_for_failed(
         await anyio.sleep(0.05)  # b waits for the other login
         # Meanwhile an ordinary refresh rotates the refresh token (not a login) ...
         refreshing = object()
-        assert sso._claim_refresh(refreshing, rejected=None, now=0.0) is not None
+        sent = sso._claim_refresh(refreshing, rejected=None, now=0.0)
+        assert isinstance(sent, SecretStr)
         rotated = SSOTenantToken(
             tenant_id="TEN1",
             access_token=AccessToken.expiring_in("jwt-s3cr3t-rotated", 3600, now=time.time()),
             refresh_token=SecretStr("refresh-s3cr3t-rotated"),
         )
-        sso._finish_refresh(refreshing, rotated)
+        sso._finish_refresh(refreshing, rotated, sent=sent)
         sso._finish_login(other_login)  # ... and the other login ends without logging in
     await b.aclose()
     browser.join()
@@ -946,48 +985,43 @@ async def test_leaving_the_client_after_a_cancelled_refresh_waits_for_it() -> No
     # still under way must come back before, or its rotated token is lost.
     refresh = SSORefreshEndpoint(single_use=True)
     handler = _sso_handler(refresh)
-    sso = _logged_in_sso()
-    with respx.mock(base_url=BASE_URL) as api:
-        api.route().mock(side_effect=_slow_refresh(handler, 0.3))
-        started = time.monotonic()
-        with anyio.fail_after(5):
-            async with AsyncAlbert(auth_manager=sso, max_retries=0) as client:
-                with anyio.move_on_after(0.1):
-                    await client.chat_sessions.get_by_id(id="s1")
-            closed_after = time.monotonic() - started
-            async with AsyncAlbert(auth_manager=sso, max_retries=0) as other:
-                await other.chat_sessions.get_by_id(id="s1")  # no "log in again"
+    own: list[httpx.AsyncClient] = []
 
-    assert closed_after > 0.25  # the block's end waited for the refresh's answer
+    async def slow_refresh(request: httpx.Request) -> httpx.Response:
+        response = handler(request)
+        if request.url.path == REFRESH_PATH:
+            await anyio.sleep(0.3)
+            if own[0].is_closed:  # as a real connection would be
+                raise httpx.ReadError("the connection was closed", request=request)
+        return response
+
+    sso = _logged_in_sso()
+    with respx.mock(base_url=BASE_URL) as api, anyio.fail_after(5):
+        api.route().mock(side_effect=slow_refresh)
+        async with AsyncAlbert(auth_manager=sso, max_retries=0) as client:
+            own.append(client.session.http_client)
+            with anyio.move_on_after(0.1):
+                await client.chat_sessions.get_by_id(id="s1")
+        async with AsyncAlbert(auth_manager=sso, max_retries=0) as other:
+            await other.chat_sessions.get_by_id(id="s1")  # no "log in again"
+
     assert refresh.received == [BROWSER_REFRESH]
 
 
 def test_leaving_the_client_after_ctrl_c_mid_refresh_waits_for_it() -> None:
     refresh = SSORefreshEndpoint(single_use=True)
-    handler = _sso_handler(refresh)
-
-    def slow_refresh(request: httpx.Request) -> httpx.Response:
-        response = handler(request)
-        if request.url.path == REFRESH_PATH:
-            time.sleep(0.3)
-        return response
-
     sso = _logged_in_sso()
-    with respx.mock(base_url=BASE_URL) as api:
-        api.route().mock(side_effect=slow_refresh)
-        started = time.monotonic()
-        with (
-            _ctrl_c_after(0.1),
-            pytest.raises(KeyboardInterrupt),
-            Albert(auth_manager=sso, max_retries=0) as client,
-        ):
+    own: list[httpx.Client] = []
+    with respx.mock(base_url=BASE_URL) as api, _ctrl_c(0.1) as ctrl_c:
+        slow = _slow_sync_refresh(_sso_handler(refresh), 0.3, ctrl_c=ctrl_c, client=own)
+        api.route().mock(side_effect=slow)
+        with pytest.raises(KeyboardInterrupt), Albert(auth_manager=sso, max_retries=0) as client:
+            own.append(client.session.http_client)
             client.chat_sessions.get_by_id(id="s1")
             time.sleep(5)  # never reached unless the call returned before the interrupt
-        closed_after = time.monotonic() - started
         with Albert(auth_manager=sso, max_retries=0) as other:
             other.chat_sessions.get_by_id(id="s1")  # no "log in again"
 
-    assert closed_after > 0.25  # the block's end waited for the refresh's answer
     assert refresh.received == [BROWSER_REFRESH]
 
 
@@ -1018,3 +1052,83 @@ def test_a_refresh_whose_worker_cannot_start_gives_its_turn_back(
 
     assert time.monotonic() - started < 1.0
     assert refresh.received == [BROWSER_REFRESH]  # sent once, by the call that could
+
+
+def test_a_sync_refresh_answered_after_its_caller_gave_up_is_still_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # timeout=None: the caller waits for the refresh a bounded time, but the
+    # worker thread cannot be stopped; its answer, when it comes, is the only
+    # valid refresh token left.
+    from albert._sync import auth as sync_auth
+
+    monkeypatch.setattr(sync_auth, "_DETACHED_REFRESH_SECONDS", 0.2)
+    refresh = SSORefreshEndpoint(single_use=True)
+    handler = _sso_handler(refresh)
+    sso = _logged_in_sso()
+    client = Albert(
+        auth_manager=sso,
+        timeout=None,
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(_slow_sync_refresh(handler, 0.4))),
+    )
+    started = time.monotonic()
+    with pytest.raises(AlbertTimeoutError, match=r"did not finish within 0\.2 s"):
+        client.chat_sessions.get_by_id(id="s1")
+    client.close()  # does not wait for the refresh again
+    assert time.monotonic() - started < 0.35
+    time.sleep(0.4)  # the late answer arrives
+    other = Albert(
+        auth_manager=sso,
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    assert other.chat_sessions.get_by_id(id="s1").id == "s1"
+    other.close()
+
+    assert refresh.received == [BROWSER_REFRESH]
+
+
+@pytest.mark.parametrize("variant", ["sync", "async"])
+def test_a_refresh_without_timeouts_still_has_bounded_phases(
+    monkeypatch: pytest.MonkeyPatch, variant: str
+) -> None:
+    # It may outlive its caller, in a thread nobody can stop: it must end.
+    from albert._async import auth as async_auth
+    from albert._sync import auth as sync_auth
+
+    monkeypatch.setattr(sync_auth, "_DETACHED_REFRESH_SECONDS", 7.0)
+    monkeypatch.setattr(async_auth, "_DETACHED_REFRESH_SECONDS", 7.0)
+    timeouts: dict[str, dict[str, float | None]] = {}
+    handler = _sso_handler(SSORefreshEndpoint())
+
+    def record(request: httpx.Request) -> httpx.Response:
+        timeouts[request.url.path] = request.extensions["timeout"]
+        return handler(request)
+
+    async def async_record(request: httpx.Request) -> httpx.Response:
+        return record(request)
+
+    timeout = httpx.Timeout(None, connect=3.0)
+    if variant == "sync":
+        client = Albert(
+            auth_manager=_logged_in_sso(),
+            timeout=timeout,
+            http_client=httpx.Client(transport=httpx.MockTransport(record)),
+        )
+        client.chat_sessions.get_by_id(id="s1")
+        client.close()
+    else:
+
+        async def main() -> None:
+            async with AsyncAlbert(
+                auth_manager=_logged_in_sso(),
+                timeout=timeout,
+                http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_record)),
+            ) as client:
+                await client.chat_sessions.get_by_id(id="s1")
+
+        anyio.run(main)
+
+    assert timeouts[REFRESH_PATH] == {"connect": 3.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+    assert timeouts[SESSION_PATH] == {"connect": 3.0, "read": None, "write": None, "pool": None}

@@ -512,9 +512,9 @@ def test_the_clients_of_an_sso_manager_take_turns_to_refresh() -> None:
         access_token=AccessToken.expiring_in("jwt-s3cr3t-1", 3600, now=NOW),
         refresh_token=SecretStr("refresh-s3cr3t-1"),
     )
-    sso._finish_refresh(b, None)  # not b's claim: nothing happens
+    sso._finish_refresh(b, None, sent=sent)  # not b's claim: nothing happens
     assert sso._claim_refresh(b, rejected=None, now=NOW) is None
-    sso._finish_refresh(a, fresh)
+    sso._finish_refresh(a, fresh, sent=sent)
 
     assert sso._claim_refresh(b, rejected=None, now=NOW) == fresh.access_token
     rejected = fresh.access_token.secret()
@@ -522,7 +522,7 @@ def test_the_clients_of_an_sso_manager_take_turns_to_refresh() -> None:
     assert again == SecretStr("refresh-s3cr3t-1")
     # While b replaces the refused token, nobody is handed it, not even without a refusal.
     assert sso._claim_refresh(a, rejected=None, now=NOW) is None
-    sso._finish_refresh(b, None)  # failed: the next client may try
+    sso._finish_refresh(b, None, sent=again)  # failed: the next client may try
     assert sso._claim_refresh(a, rejected=rejected, now=NOW) == again
 
 
@@ -539,7 +539,7 @@ def test_a_refresh_that_ends_after_a_new_login_keeps_the_login() -> None:
         refresh_token=SecretStr("refresh-s3cr3t-old-next"),
     )
 
-    sso._finish_refresh(owner, stale)
+    sso._finish_refresh(owner, stale, sent=sent)
 
     assert sso._claim_refresh(owner, rejected=None, now=NOW) == SecretStr("refresh-s3cr3t-new")
 
@@ -574,7 +574,7 @@ def test_ending_a_login_leaves_a_refresh_claimed_meanwhile_marked_busy() -> None
     sso._finish_login(login)
 
     assert sso._busy_on_this_thread()  # the refresh is still under way on this thread
-    sso._finish_refresh(refresh, None)
+    sso._finish_refresh(refresh, None, sent=claim)
     assert not sso._busy_on_this_thread()
 
 
@@ -589,7 +589,7 @@ def test_a_refresh_a_blocking_client_claimed_does_not_stall_this_thread() -> Non
 
     assert not sso._busy_on_this_thread()
     assert sso._claim_refresh(object(), rejected=None, now=NOW) is None  # still claimed
-    sso._finish_refresh(owner, None)
+    sso._finish_refresh(owner, None, sent=claim)
 
 
 def test_a_claim_whose_work_never_started_is_given_back_and_stays_unsent() -> None:
@@ -602,22 +602,90 @@ def test_a_claim_whose_work_never_started_is_given_back_and_stays_unsent() -> No
 
     assert not sso._start_refresh(owner)  # the work, starting late, must not send it
     other = object()
-    assert isinstance(sso._claim_refresh(other, rejected=None, now=NOW), SecretStr)
-    sso._finish_refresh(other, None)
+    sent = sso._claim_refresh(other, rejected=None, now=NOW)
+    assert isinstance(sent, SecretStr)
+    sso._finish_refresh(other, None, sent=sent)
 
 
 def test_a_claim_whose_work_started_is_kept_until_the_work_finishes_it() -> None:
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
     sso._logged_in("refresh-s3cr3t-0", None)
     owner = object()
-    assert isinstance(sso._claim_refresh(owner, rejected=None, now=NOW), SecretStr)
+    sent = sso._claim_refresh(owner, rejected=None, now=NOW)
+    assert isinstance(sent, SecretStr)
     assert sso._start_refresh(owner)
 
     sso._give_up_unstarted_refresh(owner)  # the caller left; the work goes on
 
     assert sso._claim_refresh(object(), rejected=None, now=NOW) is None
-    sso._finish_refresh(owner, None)
+    sso._finish_refresh(owner, None, sent=sent)
     assert sso._claim_refresh(object(), rejected=None, now=NOW) is not None
+
+
+def _rotated(n: int) -> SSOTenantToken:
+    return SSOTenantToken(
+        tenant_id="T1",
+        access_token=AccessToken.expiring_in(f"jwt-s3cr3t-{n}", 3600, now=NOW),
+        refresh_token=SecretStr(f"refresh-s3cr3t-{n}"),
+    )
+
+
+def test_an_answer_that_comes_after_its_claim_was_given_up_is_still_kept() -> None:
+    # The server spent the refresh token sent: its answer is the only way on,
+    # even when the caller stopped waiting (a sync worker past its bound).
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    owner = object()
+    sent = sso._claim_refresh(owner, rejected=None, now=NOW)
+    assert isinstance(sent, SecretStr)
+    sso._finish_refresh(owner, None, sent=sent)  # the caller gave up at its bound
+
+    sso._finish_refresh(owner, _rotated(1), sent=sent)  # the worker's late answer
+
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) == _rotated(1).access_token
+
+
+def test_a_late_answer_never_replaces_a_newer_refresh_token() -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    slow, fast = object(), object()
+    sent = sso._claim_refresh(slow, rejected=None, now=NOW)
+    assert isinstance(sent, SecretStr)
+    sso._finish_refresh(slow, None, sent=sent)
+    assert sso._claim_refresh(fast, rejected="jwt", now=NOW) == sent  # the server refuses it...
+    sso._finish_refresh(fast, _rotated(2), sent=sent)  # ... or, here, answers first
+
+    sso._finish_refresh(slow, _rotated(1), sent=sent)
+
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) == _rotated(2).access_token
+
+
+def test_a_claim_held_too_long_is_taken_over(caplog: pytest.LogCaptureFixture) -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    lost = object()
+    assert isinstance(sso._claim_refresh(lost, rejected=None, now=NOW), SecretStr)
+    assert sso._claim_refresh(object(), rejected=None, now=NOW, stale_after=60) is None
+
+    with caplog.at_level(logging.WARNING, logger="albert"):
+        taker = object()
+        claim = sso._claim_refresh(taker, rejected=None, now=NOW, stale_after=0.0)
+
+    assert claim == SecretStr("refresh-s3cr3t-0")
+    assert "presuming it lost" in caplog.text
+    sso._finish_refresh(lost, None, sent=claim)  # the lost one, if it ever ends: no effect
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) is None  # still the taker's
+
+
+def test_a_login_ends_a_refresh_claim_of_the_refresh_token_it_replaces() -> None:
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    sso._logged_in("refresh-s3cr3t-0", None)
+    stuck = object()
+    assert isinstance(sso._claim_refresh(stuck, rejected=None, now=NOW), SecretStr)
+
+    sso._logged_in("refresh-s3cr3t-new", None)  # authenticate(): a browser login
+
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) == SecretStr("refresh-s3cr3t-new")
 
 
 def test_a_short_secret_is_blanked_where_quoted_not_inside_other_words() -> None:

@@ -1,4 +1,4 @@
-"""Work that outlives its caller: `start_detached` in both variants.
+"""Work that outlives its caller: `Detached` in both variants.
 
 Written per variant, not under tests/_async: the async side is about
 cancellation (which the sync variant has no twin of), the sync side about a
@@ -11,11 +11,14 @@ import contextvars
 import math
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
 
 from albert._backends import async_primitives, sync_primitives
+from albert._backends.async_primitives import Detached
+from albert._backends.sync_primitives import Detached as SyncDetached
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -48,26 +51,38 @@ class Job:
         return "done"
 
 
+def _async_started(func: Callable[[], Awaitable[str]], seconds: float) -> Detached[str]:
+    work = async_primitives.Detached(func, seconds)
+    work.start()
+    return work
+
+
+def _sync_started(func: Callable[[], str], seconds: float) -> SyncDetached[str]:
+    work = sync_primitives.Detached(func, seconds)
+    work.start()
+    return work
+
+
 # async
 
 
 async def test_the_caller_gets_the_value_and_the_work_its_context() -> None:
     job = Job()
     REQUEST_ID.set("req-1")
-    assert await async_primitives.start_detached(job.run_async, math.inf).result() == "done"
+    assert await _async_started(job.run_async, math.inf).result() == "done"
     assert job.seen_request_id == "req-1"
 
 
 async def test_the_caller_gets_the_works_exception() -> None:
     with pytest.raises(ValueError, match="refused"):
-        await async_primitives.start_detached(Job(fail=ValueError("refused")).run_async, 5).result()
+        await _async_started(Job(fail=ValueError("refused")).run_async, 5).result()
 
 
 async def test_work_cut_at_its_bound_raises_timeout_error() -> None:
     job = Job(seconds=30)
     started = time.monotonic()
     with anyio.fail_after(5), pytest.raises(TimeoutError, match=r"within 0\.1 s"):
-        await async_primitives.start_detached(job.run_async, 0.1).result()
+        await _async_started(job.run_async, 0.1).result()
     assert time.monotonic() - started < 2
     assert not job.finished
 
@@ -76,7 +91,7 @@ async def test_a_cancelled_caller_leaves_at_once_and_the_work_runs_on() -> None:
     job = Job(seconds=0.2)
     started = time.monotonic()
     with anyio.move_on_after(0.05):
-        await async_primitives.start_detached(job.run_async, 5).result()
+        await _async_started(job.run_async, 5).result()
     assert time.monotonic() - started < 0.15
     assert not job.finished
     with anyio.fail_after(5):
@@ -90,7 +105,7 @@ async def test_work_whose_caller_asyncio_cancelled_runs_on() -> None:
 
     job = Job(seconds=0.2)
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(async_primitives.start_detached(job.run_async, 5).result(), 0.05)
+        await asyncio.wait_for(_async_started(job.run_async, 5).result(), 0.05)
     assert not job.finished
     await asyncio.sleep(0.4)
     assert job.finished
@@ -101,14 +116,14 @@ async def test_a_failure_nobody_waits_for_is_dropped_quietly(
 ) -> None:
     job = Job(seconds=0.1, fail=ValueError("nobody listens"))
     with anyio.move_on_after(0.02):
-        await async_primitives.start_detached(job.run_async, 5).result()
+        await _async_started(job.run_async, 5).result()
     await anyio.sleep(0.3)  # the work fails meanwhile; neither loop nor test hears of it
     assert "nobody listens" not in caplog.text
 
 
 async def test_settle_waits_for_the_work_even_in_a_cancelled_caller() -> None:
     job = Job(seconds=0.2)
-    work = async_primitives.start_detached(job.run_async, 5)
+    work = _async_started(job.run_async, 5)
     with anyio.CancelScope() as scope:
         scope.cancel()
         await work.settle()  # a block's exit after a cancellation: still waits
@@ -116,7 +131,7 @@ async def test_settle_waits_for_the_work_even_in_a_cancelled_caller() -> None:
 
 
 async def test_settle_does_not_raise_the_works_failure() -> None:
-    work = async_primitives.start_detached(Job(fail=ValueError("refused")).run_async, 5)
+    work = _async_started(Job(fail=ValueError("refused")).run_async, 5)
     await work.settle()
     with pytest.raises(ValueError, match="refused"):
         await work.result()
@@ -129,7 +144,7 @@ def test_sync_the_caller_gets_the_value_from_another_thread_with_its_context() -
     job = Job()
     token = REQUEST_ID.set("req-2")
     try:
-        assert sync_primitives.start_detached(job.run_sync, math.inf).result() == "done"
+        assert _sync_started(job.run_sync, math.inf).result() == "done"
     finally:
         REQUEST_ID.reset(token)
     assert job.seen_request_id == "req-2"
@@ -138,14 +153,14 @@ def test_sync_the_caller_gets_the_value_from_another_thread_with_its_context() -
 
 def test_sync_the_caller_gets_the_works_exception() -> None:
     with pytest.raises(ValueError, match="refused"):
-        sync_primitives.start_detached(Job(fail=ValueError("refused")).run_sync, 5).result()
+        _sync_started(Job(fail=ValueError("refused")).run_sync, 5).result()
 
 
 def test_sync_the_caller_stops_waiting_at_the_bound_and_the_work_runs_on() -> None:
     job = Job(seconds=0.3)
     started = time.monotonic()
     with pytest.raises(TimeoutError, match=r"within 0\.05 s"):
-        sync_primitives.start_detached(job.run_sync, 0.05).result()
+        _sync_started(job.run_sync, 0.05).result()
     assert time.monotonic() - started < 0.25
     deadline = time.monotonic() + 5
     while not job.finished and time.monotonic() < deadline:
@@ -155,11 +170,11 @@ def test_sync_the_caller_stops_waiting_at_the_bound_and_the_work_runs_on() -> No
 
 def test_sync_settle_waits_for_the_work_within_its_bound() -> None:
     job = Job(seconds=0.1)
-    sync_primitives.start_detached(job.run_sync, 5).settle()
+    _sync_started(job.run_sync, 5).settle()
     assert job.finished
     hung = Job(seconds=0.5)
     started = time.monotonic()
-    sync_primitives.start_detached(hung.run_sync, 0.05).settle()  # gives up quietly
+    _sync_started(hung.run_sync, 0.05).settle()  # gives up quietly
     assert time.monotonic() - started < 0.4
     assert not hung.finished
 
@@ -172,7 +187,7 @@ def test_a_task_left_by_a_closed_loop_is_let_go() -> None:
     loop.close()  # without cancelling the task: it never ends, nor drops itself
 
     async def start_another() -> None:
-        await async_primitives.start_detached(Job().run_async, 5).result()
+        await _async_started(Job().run_async, 5).result()
 
     asyncio.run(start_another())
     assert left not in async_primitives._DETACHED_TASKS  # not kept alive with its loop
@@ -180,6 +195,39 @@ def test_a_task_left_by_a_closed_loop_is_let_go() -> None:
 
 async def _start(job: Job) -> object:
     before = set(async_primitives._DETACHED_TASKS)
-    async_primitives.start_detached(job.run_async, 5)
+    _async_started(job.run_async, 5)
     (task,) = async_primitives._DETACHED_TASKS - before
     return task
+
+
+def test_settle_waits_for_work_running_on_another_event_loop() -> None:
+    import asyncio
+
+    job = Job(seconds=0.3)
+    handed: list[Detached[str]] = []
+    started = threading.Event()
+
+    async def loop_a() -> None:
+        handed.append(_async_started(job.run_async, 5))
+        started.set()
+        await asyncio.sleep(0.5)
+
+    other = threading.Thread(target=asyncio.run, args=(loop_a(),))
+    other.start()
+    assert started.wait(5)
+    asyncio.run(handed[0].settle())  # loop B: no "bound to a different event loop"
+    assert job.finished
+    other.join(5)
+
+
+def test_settle_returns_at_once_for_work_never_started() -> None:
+    import asyncio
+
+    async def unstarted() -> None:
+        with anyio.fail_after(1):
+            await async_primitives.Detached(Job(seconds=30).run_async, 60).settle()
+
+    asyncio.run(unstarted())
+    started = time.monotonic()
+    sync_primitives.Detached(Job(seconds=30).run_sync, 60).settle()
+    assert time.monotonic() - started < 0.5

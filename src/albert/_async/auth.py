@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 
 import httpx
+from pydantic import SecretStr
 
 from albert._backends import async_primitives as primitives
 from albert.core.auth import (
@@ -32,6 +33,7 @@ from albert.core.auth_tokens import (
     sso_login_url,
     sso_refresh_request,
     token_endpoint_error,
+    with_bounded_phases,
 )
 from albert.core.config import DEFAULT_TIMEOUT, build_headers, split_api_headers
 from albert.core.logs import logger
@@ -41,14 +43,16 @@ from albert.exceptions import AlbertAuthError, AlbertTimeoutError
 
 __all__ = ["AsyncTokenProvider"]
 
-#: Seconds between two looks at an SSO refresh that another client of the same
-#: manager is making, and how long to wait for it at most (a client whose event
-#: loop was dropped mid-refresh never finishes it).
+#: Seconds between two looks at an SSO refresh (or login) that another client
+#: of the same manager is making, and how long a refresh may be under way before
+#: it is presumed lost and taken over (an event loop closed while it was pending
+#: never finishes it).
 _SHARED_REFRESH_POLL = 0.02
 _SHARED_REFRESH_WAIT = 300.0
 
 #: How long a refresh request that outlives its cancelled caller (so that the
-#: token the server rotated is kept) may run when no timeout bounds it.
+#: token the server rotated is kept) may run when no timeout bounds it, and
+#: the longest it may wait in any phase (connect, write, read, pool).
 _DETACHED_REFRESH_SECONDS = 300.0
 
 
@@ -381,7 +385,6 @@ class AsyncTokenProvider:
         # never held across this request; waiting is polling, so that threads
         # and tasks on any event loop can share one manager).
         owner = object()
-        give_up = primitives.monotonic() + _SHARED_REFRESH_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
                 claim = sso._claim_refresh(
@@ -389,47 +392,59 @@ class AsyncTokenProvider:
                     rejected=rejected,
                     now=self.clock(),
                     on_this_threads_loop=not primitives.WAITING_BLOCKS_THE_THREAD,
+                    stale_after=_SHARED_REFRESH_WAIT,
                 )
                 if isinstance(claim, AccessToken):
                     return claim  # another client of the same manager refreshed it
                 if claim is not None:
                     break
-                self._check_wait(sso, give_up, "refreshing the token")
+                self._refuse_to_block_this_thread(sso)
                 await primitives.sleep(_SHARED_REFRESH_POLL)
             # Once sent, the refresh token is spent: the request runs on its own,
             # so a caller cancelled or interrupted meanwhile does not lose its
             # successor (which would log every client of the manager out).
             request = sso_refresh_request(sso.base_url, claim)
+            timeout = with_bounded_phases(self._timeout, _DETACHED_REFRESH_SECONDS)
             bound = detached_request_bound(self._timeout, without_timeout=_DETACHED_REFRESH_SECONDS)
-            refresh = primitives.start_detached(
-                functools.partial(self._refresh_and_keep, sso, owner, request), bound
+            refresh = primitives.Detached(
+                functools.partial(self._refresh_and_keep, sso, owner, request, claim, timeout),
+                bound,
             )
-            self._detached_refresh = refresh
+            self._detached_refresh = refresh  # before it starts: close() waits for it
+            refresh.start()
             try:
                 chosen = await refresh.result()
             except TimeoutError:  # the bound
-                # Given up: a worker thread that cannot be stopped answers to nobody.
-                sso._finish_refresh(owner, None)
+                # A worker thread cannot be stopped: let the others have their
+                # turn; its answer, if it comes, is still kept (`_finish_refresh`).
+                sso._finish_refresh(owner, None, sent=claim)
+                self._detached_refresh = None
                 raise AlbertTimeoutError(
                     f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
                     method=request.method,
                     url=request.url,
                 ) from None
+            self._detached_refresh = None
         finally:
             sso._give_up_unstarted_refresh(owner)  # the work never began: end its claim
         return chosen.access_token
 
     async def _refresh_and_keep(
-        self, sso: AlbertSSOClient, owner: object, request: AuthRequest
+        self,
+        sso: AlbertSSOClient,
+        owner: object,
+        request: AuthRequest,
+        sent: SecretStr,
+        timeout: httpx.Timeout,
     ) -> SSOTenantToken:
         """Refresh, and end ``owner``'s claim, keeping the new tokens if it worked."""
         if not sso._start_refresh(owner):
             raise RuntimeError("the refresh was given up before it started")  # heard by nobody
         chosen = None
         try:
-            chosen = await self._refresh_with(sso, request)
+            chosen = await self._refresh_with(sso, request, timeout)
         finally:
-            sso._finish_refresh(owner, chosen)
+            sso._finish_refresh(owner, chosen, sent=sent)
         logger.info(
             "SSO: fetched an access token for %s, tenant %s (expires in %.0f s)",
             sso.email,
@@ -449,9 +464,11 @@ class AsyncTokenProvider:
         if refresh is not None:
             await refresh.settle()
 
-    async def _refresh_with(self, sso: AlbertSSOClient, request: AuthRequest) -> SSOTenantToken:
+    async def _refresh_with(
+        self, sso: AlbertSSOClient, request: AuthRequest, timeout: httpx.Timeout
+    ) -> SSOTenantToken:
         """Send the refresh request and return the tokens of the manager's tenant."""
-        response = await self._send(request)
+        response = await self._send(request, timeout=timeout)
         if not response.is_success:
             error = token_endpoint_error(request, response)
             if isinstance(error, AlbertAuthError):
@@ -464,7 +481,11 @@ class AsyncTokenProvider:
         tokens = parse_sso_tokens(request, response, now=self.clock(), wall_now=time.time())
         return select_tenant(tokens, sso._tenant, email=sso.email)
 
-    async def _send(self, auth: AuthRequest) -> httpx.Response:
+    async def _send(
+        self, auth: AuthRequest, *, timeout: httpx.Timeout | None = None
+    ) -> httpx.Response:
+        # timeout: None sends with the client's (httpx's own None, "no timeout", is
+        # never passed here: it is an httpx.Timeout whose phases are None).
         request = self._client.build_request(
             auth.method,
             auth.url,
@@ -472,7 +493,7 @@ class AsyncTokenProvider:
             data=auth.form,
             json=auth.json,
             headers=self._headers,
-            timeout=self._timeout,
+            timeout=self._timeout if timeout is None else timeout,
         )
         started = primitives.monotonic()
         try:

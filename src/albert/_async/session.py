@@ -403,10 +403,12 @@ class AsyncAlbertSession:
         first, also when the pool is not closed here: it keeps the token the
         server rotated, and a pool you close after this call no longer cuts it.
         """
-        if self._token_provider is not None:
-            await self._token_provider.settle()
-        if self._owns_client:
-            await self._client.aclose()
+        try:
+            if self._token_provider is not None:
+                await self._token_provider.settle()
+        finally:  # even if the wait was cut (asyncio's own cancel is not shielded)
+            if self._owns_client:
+                await self._client.aclose()
 
     async def __aenter__(self) -> AsyncAlbertSession:
         return self

@@ -18,7 +18,6 @@ __all__ = [
     "in_trio_task",
     "monotonic",
     "Detached",
-    "start_detached",
     "run_in_thread",
     "sleep",
 ]
@@ -112,15 +111,15 @@ def in_trio_task() -> bool:
     return True
 
 
-def start_detached(func: Callable[[], Awaitable[T]], seconds: float) -> Detached[T]:
-    """Start ``func()`` in a task of its own, which runs on if its caller is cancelled.
+class Detached(Generic[T]):
+    """Work run in a task of its own, which runs on if its caller is cancelled.
 
     For work that must finish once started, whoever waits for it: the caller
-    awaits `Detached.result`, and if it is cancelled meanwhile (by anyio,
-    trio, or asyncio's own ``Task.cancel`` and ``wait_for``) it leaves at once
-    while the work goes on. ``func`` must keep its own result where it is
-    needed; a failure nobody waits for any more is dropped. The work ends with
-    the event loop at the latest (``asyncio.run`` and trio cancel it then).
+    awaits `result`, and if it is cancelled meanwhile (by anyio, trio, or
+    asyncio's own ``Task.cancel`` and ``wait_for``) it leaves at once while
+    the work goes on. The work must keep its own result where it is needed; a
+    failure nobody waits for any more is dropped. It ends with the event loop
+    at the latest (``asyncio.run`` and trio cancel it then).
 
     Parameters
     ----------
@@ -129,58 +128,51 @@ def start_detached(func: Callable[[], Awaitable[T]], seconds: float) -> Detached
     seconds : float
         The longest the work may run (``math.inf``: unbounded); then it is
         cancelled.
-
-    Returns
-    -------
-    Detached[T]
-        The handle to wait on.
     """
-    import anyio
 
-    work: Detached[T] = Detached(func, seconds, anyio.Event())
-    if in_trio_task():
-        import trio
+    def __init__(self, func: Callable[[], Awaitable[T]], seconds: float) -> None:
+        import anyio
 
-        # A system task starts in the system nursery's context: hand it the caller's.
-        trio.lowlevel.spawn_system_task(work._run, context=contextvars.copy_context())
-    else:
-        import asyncio
-
-        task = asyncio.get_running_loop().create_task(work._run())
-        # The loop keeps only a weak reference. A task left pending by a loop
-        # closed without cancelling it never ends: let it go with its loop.
-        for left in [left for left in _DETACHED_TASKS if left.get_loop().is_closed()]:
-            _DETACHED_TASKS.discard(left)
-        _DETACHED_TASKS.add(task)
-        task.add_done_callback(_DETACHED_TASKS.discard)
-    return work
-
-
-#: Detached asyncio tasks still running.
-_DETACHED_TASKS: set[Any] = set()
-
-
-class Detached(Generic[T]):
-    """Work started by `start_detached`, and what became of it."""
-
-    def __init__(self, func: Callable[[], Awaitable[T]], seconds: float, done: Any) -> None:
-        self._func = func
+        self._func: Callable[[], Awaitable[T]] | None = func
         self._seconds = seconds
-        self._done = done
+        self._done = anyio.Event()
+        self._launched = False
+        self._finished = False  # for waiters on another event loop
         self._value: T | None = None
         self._returned = False
         self._error: Exception | None = None
 
+    def start(self) -> None:
+        """Start the work in a task of its own, on the running event loop."""
+        if in_trio_task():
+            import trio
+
+            # A system task starts in the system nursery's context: hand it the caller's.
+            trio.lowlevel.spawn_system_task(self._run, context=contextvars.copy_context())
+        else:
+            import asyncio
+
+            task = asyncio.get_running_loop().create_task(self._run())
+            # The loop keeps only a weak reference. A task left pending by a
+            # loop closed without cancelling it never ends: let it go.
+            for left in [left for left in _DETACHED_TASKS if left.get_loop().is_closed()]:
+                _DETACHED_TASKS.discard(left)
+            _DETACHED_TASKS.add(task)
+            task.add_done_callback(_DETACHED_TASKS.discard)
+        self._launched = True
+
     async def _run(self) -> None:
         import anyio
 
+        func, self._func = self._func, None  # let go of what it holds once it ends
         try:
             with anyio.CancelScope(deadline=anyio.current_time() + self._seconds):
-                self._value = await self._func()
+                self._value = await func()  # type: ignore[misc]
                 self._returned = True
         except Exception as exc:  # for the caller; a trio system task must not raise
             self._error = exc
         finally:
+            self._finished = True
             self._done.set()
 
     async def result(self) -> T:
@@ -204,12 +196,21 @@ class Detached(Generic[T]):
         raise TimeoutError(f"did not finish within {self._seconds:g} s")
 
     async def settle(self) -> None:
-        """Wait for the work to end, even in a cancelled caller; its outcome is not raised.
+        """Wait for started work to end, even in a cancelled caller; its outcome is not raised.
 
-        For a caller that is about to take away what the work needs (such as
-        closing its HTTP client).
+        For a caller about to take away what the work needs (such as closing
+        its HTTP client), on any event loop.
         """
         import anyio
 
         with anyio.CancelScope(shield=True):
-            await self._done.wait()
+            while self._launched and not self._finished:  # noqa: ASYNC110 - any loop's waiter
+                await anyio.sleep(_SETTLE_POLL)
+
+
+#: Seconds between two looks at detached work that `Detached.settle` waits for
+#: (polled: the work may run on another event loop than the waiter's).
+_SETTLE_POLL = 0.01
+
+#: Detached asyncio tasks still running.
+_DETACHED_TASKS: set[Any] = set()

@@ -14,7 +14,6 @@ __all__ = [
     "Lock",
     "monotonic",
     "Detached",
-    "start_detached",
     "run_in_thread",
     "sleep",
 ]
@@ -76,57 +75,43 @@ class Lock:
         self._lock.release()
 
 
-def start_detached(func: Callable[[], T], seconds: float) -> Detached[T]:
-    """Start ``func()`` in a thread of its own, which runs on if its caller is interrupted.
+class Detached(Generic[T]):
+    """Work run in a thread of its own, which runs on if its caller is interrupted.
 
     The twin of the non-blocking variant's detached task: a KeyboardInterrupt
-    (Ctrl-C, a notebook's "interrupt") reaches a caller waiting on
-    `Detached.result` at once while the work goes on. ``func`` must keep its
-    own result where it is needed; a failure nobody waits for any more is
-    dropped.
+    (Ctrl-C, a notebook's "interrupt") reaches a caller waiting on `result`
+    at once while the work goes on. The work must keep its own result where
+    it is needed; a failure nobody waits for any more is dropped.
 
     Parameters
     ----------
     func : Callable[[], T]
         The function to run (use ``functools.partial`` for arguments).
     seconds : float
-        The longest `Detached.result` waits (``math.inf``: unbounded). A
+        The longest `result` and `settle` wait (``math.inf``: unbounded). A
         thread cannot be stopped: the work's own timeouts must end it.
-
-    Returns
-    -------
-    Detached[T]
-        The handle to wait on.
     """
-    work: Detached[T] = Detached(func, seconds)
-    worker = threading.Thread(
-        target=contextvars.copy_context().run,
-        args=(work._run,),
-        name="albert-detached",
-        daemon=True,
-    )
-    worker.start()
-    return work
-
-
-#: The longest one uninterrupted wait for a worker: on Windows before Python
-#: 3.14 a KeyboardInterrupt cannot end a wait on a lock, only come after it.
-_WAIT_SLICE = 0.1
-
-
-class Detached(Generic[T]):
-    """Work started by `start_detached`, and what became of it."""
 
     def __init__(self, func: Callable[[], T], seconds: float) -> None:
-        self._func = func
+        self._func: Callable[[], T] | None = func
         self._seconds = seconds
         self._done = threading.Event()
+        self._thread: threading.Thread | None = None
         self._value: T | None = None
         self._error: BaseException | None = None
 
+    def start(self) -> None:
+        """Start the work in a thread of its own."""
+        run_in_context = contextvars.copy_context().run
+        self._thread = threading.Thread(
+            target=run_in_context, args=(self._run,), name="albert-work", daemon=True
+        )
+        self._thread.start()
+
     def _run(self) -> None:
+        func, self._func = self._func, None  # let go of what it holds once it ends
         try:
-            self._value = self._func()
+            self._value = func()  # type: ignore[misc]
         except BaseException as exc:  # for the caller, not the thread's excepthook
             self._error = exc
         finally:
@@ -135,8 +120,9 @@ class Detached(Generic[T]):
     def _wait(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
         while not self._done.wait(min(_WAIT_SLICE, max(deadline - time.monotonic(), 0.0))):
-            if time.monotonic() >= deadline:
-                return False
+            thread = self._thread
+            if time.monotonic() >= deadline or thread is None or not thread.is_alive():
+                return self._done.is_set()
         return True
 
     def result(self) -> T:
@@ -159,9 +145,14 @@ class Detached(Generic[T]):
         return self._value  # type: ignore[return-value]
 
     def settle(self) -> None:
-        """Wait for the work to end, for its ``seconds`` at most; its outcome is not raised.
+        """Wait for started work to end, for its ``seconds`` at most; its outcome is not raised.
 
-        For a caller that is about to take away what the work needs (such as
-        closing its HTTP client).
+        For a caller about to take away what the work needs (such as closing
+        its HTTP client).
         """
         self._wait(self._seconds)
+
+
+#: The longest one uninterrupted wait for a worker: on Windows before Python
+#: 3.14 a KeyboardInterrupt cannot end a wait on a lock, only come after it.
+_WAIT_SLICE = 0.1

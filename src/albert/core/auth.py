@@ -9,14 +9,17 @@ in a ``repr``, a message or a log record.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+import time
 from typing import Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from albert.core.auth_tokens import AccessToken, SSOTenantToken
 from albert.core.config import ENV_BASE_URL, ENV_TOKEN, resolve_base_url
+from albert.core.logs import logger
 from albert.exceptions import AlbertAuthError
 
 __all__ = [
@@ -174,8 +177,8 @@ class AlbertSSOClient(BaseModel):
     # the thread, when a blocking waiter on any thread cannot stall it).
     _refresh_owner: object | None = PrivateAttr(default=None)
     _refresh_thread: int | None = PrivateAttr(default=None)
-    _refresh_sent: SecretStr | None = PrivateAttr(default=None)
     _refresh_started: bool = PrivateAttr(default=False)  # the work of the claim began
+    _refresh_claimed_at: float = PrivateAttr(default=0.0)  # time.monotonic()
     _login_owner: object | None = PrivateAttr(default=None)
     _login_thread: int | None = PrivateAttr(default=None)
     _logins: int = PrivateAttr(default=0)  # browser logins completed
@@ -265,9 +268,18 @@ class AlbertSSOClient(BaseModel):
             self._tenant = tenant_id
             self._access_token = None
             self._logins += 1
+            # A refresh under way holds the refresh token just replaced: its
+            # answer will not be kept, and nobody need wait for it any more.
+            self._refresh_owner = self._refresh_thread = None
 
     def _claim_refresh(
-        self, owner: object, *, rejected: str | None, now: float, on_this_threads_loop: bool = False
+        self,
+        owner: object,
+        *,
+        rejected: str | None,
+        now: float,
+        on_this_threads_loop: bool = False,
+        stale_after: float = math.inf,
     ) -> AccessToken | SecretStr | None:
         """Return a usable access token, else the refresh token to refresh with, else ``None``.
 
@@ -282,14 +294,17 @@ class AlbertSSOClient(BaseModel):
         on_this_threads_loop : bool, optional
             Whether the refresh will run on the calling thread's event loop (a
             blocking caller on this thread must then not wait for it).
+        stale_after : float, optional
+            Seconds after which another provider's claim is taken over: its
+            work is presumed lost (an event loop closed while it was pending).
 
         Returns
         -------
         AccessToken | SecretStr | None
             The access token another provider fetched, while it is good; else
             the refresh token, and ``owner`` now holds the refresh until it
-            calls `_finish_refresh`; ``None`` while another provider is
-            refreshing (wait a little and ask again).
+            calls `_finish_refresh` with it; ``None`` while another provider
+            is refreshing (wait a little and ask again).
 
         Raises
         ------
@@ -297,7 +312,8 @@ class AlbertSSOClient(BaseModel):
             If the manager is not logged in.
         """
         with _SSO_STATE_LOCK:
-            if self._refresh_owner is not None:
+            held_for = time.monotonic() - self._refresh_claimed_at
+            if self._refresh_owner is not None and held_for < stale_after:
                 # Wait for it: the shared token may be the one being replaced
                 # because the server refused it.
                 return None
@@ -306,10 +322,17 @@ class AlbertSSOClient(BaseModel):
                 return shared
             if self._refresh_token is None:
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
+            if self._refresh_owner is not None:
+                logger.warning(
+                    "SSO: a refresh of %s's token has been under way for %.0f s; "
+                    "presuming it lost and refreshing again",
+                    self.email,
+                    held_for,
+                )
             self._refresh_owner = owner
             self._refresh_thread = threading.get_ident() if on_this_threads_loop else None
             self._refresh_started = False
-            self._refresh_sent = self._refresh_token
+            self._refresh_claimed_at = time.monotonic()
             return self._refresh_token
 
     def _start_refresh(self, owner: object) -> bool:
@@ -340,10 +363,12 @@ class AlbertSSOClient(BaseModel):
         """End ``owner``'s claim if its work never began; otherwise do nothing."""
         with _SSO_STATE_LOCK:
             if self._refresh_owner is owner and not self._refresh_started:
-                self._refresh_owner = self._refresh_thread = self._refresh_sent = None
+                self._refresh_owner = self._refresh_thread = None
 
-    def _finish_refresh(self, owner: object, token: SSOTenantToken | None) -> None:
-        """End ``owner``'s refresh, keeping its tokens if it worked; otherwise do nothing.
+    def _finish_refresh(
+        self, owner: object, token: SSOTenantToken | None, *, sent: SecretStr
+    ) -> None:
+        """End ``owner``'s claim, if it still holds it, and keep the tokens it brought.
 
         Parameters
         ----------
@@ -351,13 +376,19 @@ class AlbertSSOClient(BaseModel):
             The caller that claimed the refresh.
         token : SSOTenantToken | None
             The tenant's new tokens, or ``None`` if the refresh failed.
+        sent : SecretStr
+            The refresh token that was sent (what `_claim_refresh` returned).
+
+        Notes
+        -----
+        The tokens are kept while ``sent`` is still the manager's refresh
+        token, also when the claim was given up or taken over meanwhile (the
+        server spent ``sent``: its answer is the only way on). A newer one (a
+        browser login, another refresh) is never replaced by an older answer.
         """
         with _SSO_STATE_LOCK:
-            if self._refresh_owner is not owner:
-                return
-            sent, self._refresh_sent = self._refresh_sent, None
-            self._refresh_owner = self._refresh_thread = None
-            # A browser login in the meantime brought a newer refresh token: keep it.
+            if self._refresh_owner is owner:
+                self._refresh_owner = self._refresh_thread = None
             if token is not None and self._refresh_token is sent:
                 self._refresh_token = token.refresh_token
                 self._tenant = token.tenant_id

@@ -47,6 +47,7 @@ __all__ = [
     "sso_refresh_request",
     "token_endpoint_error",
     "token_request_error",
+    "with_bounded_phases",
 ]
 
 #: A source of the current time in POSIX seconds (``time.time``); tests pass a fake one.
@@ -631,6 +632,37 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
             f"({request.method} {request.url} answered 404)"
         )
     raise token_endpoint_error(request, response)
+
+
+def with_bounded_phases(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """Return ``timeout`` with every unbounded phase bounded by ``seconds``.
+
+    For a request that must end even where the client waits forever (a token
+    refresh that runs on after its caller left: its thread cannot be stopped).
+
+    Parameters
+    ----------
+    timeout : httpx.Timeout
+        The client's timeout.
+    seconds : float
+        The bound of each phase (connect, read, write, pool) that has none.
+
+    Returns
+    -------
+    httpx.Timeout
+        ``timeout`` itself when every phase is bounded.
+    """
+    phases = {
+        "connect": timeout.connect,
+        "read": timeout.read,
+        "write": timeout.write,
+        "pool": timeout.pool,
+    }
+    if all(phase is not None for phase in phases.values()):
+        return timeout
+    return httpx.Timeout(
+        **{name: seconds if phase is None else phase for name, phase in phases.items()}
+    )
 
 
 def detached_request_bound(timeout: httpx.Timeout, *, without_timeout: float) -> float:
