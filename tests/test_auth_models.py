@@ -660,20 +660,25 @@ def test_a_late_answer_never_replaces_a_newer_refresh_token() -> None:
     assert sso._claim_refresh(object(), rejected=None, now=NOW) == _rotated(2).access_token
 
 
-def test_a_claim_held_too_long_is_taken_over(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_claim_that_outlasts_its_own_bound_is_taken_over(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
     sso._logged_in("refresh-s3cr3t-0", None)
-    lost = object()
-    assert isinstance(sso._claim_refresh(lost, rejected=None, now=NOW), SecretStr)
-    assert sso._claim_refresh(object(), rejected=None, now=NOW, stale_after=60) is None
+    slow, lost = object(), object()
+    sent = sso._claim_refresh(slow, rejected=None, now=NOW, lasts_at_most=60)
+    assert isinstance(sent, SecretStr)
+    assert sso._claim_refresh(object(), rejected=None, now=NOW) is None  # within its bound
+    sso._finish_refresh(slow, None, sent=sent)
+    assert sso._claim_refresh(lost, rejected=None, now=NOW, lasts_at_most=0.0) == sent
 
     with caplog.at_level(logging.WARNING, logger="albert"):
         taker = object()
-        claim = sso._claim_refresh(taker, rejected=None, now=NOW, stale_after=0.0)
+        claim = sso._claim_refresh(taker, rejected=None, now=NOW)
 
-    assert claim == SecretStr("refresh-s3cr3t-0")
+    assert claim == sent
     assert "presuming it lost" in caplog.text
-    sso._finish_refresh(lost, None, sent=claim)  # the lost one, if it ever ends: no effect
+    sso._finish_refresh(lost, None, sent=sent)  # the lost one, if it ever ends: no effect
     assert sso._claim_refresh(object(), rejected=None, now=NOW) is None  # still the taker's
 
 

@@ -200,6 +200,18 @@ async def _start(job: Job) -> object:
     return task
 
 
+def _within(seconds: float, func: Callable[[], object]) -> None:
+    """Run ``func`` in a thread, failing (not hanging) if it takes longer than ``seconds``."""
+    done = threading.Event()
+
+    def run() -> None:
+        func()
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(seconds), f"still waiting after {seconds} s"
+
+
 def test_settle_waits_for_work_running_on_another_event_loop() -> None:
     import asyncio
 
@@ -215,19 +227,43 @@ def test_settle_waits_for_work_running_on_another_event_loop() -> None:
     other = threading.Thread(target=asyncio.run, args=(loop_a(),))
     other.start()
     assert started.wait(5)
-    asyncio.run(handed[0].settle())  # loop B: no "bound to a different event loop"
+    _within(5, lambda: asyncio.run(handed[0].settle()))  # no "bound to a different event loop"
     assert job.finished
     other.join(5)
 
 
-def test_settle_returns_at_once_for_work_never_started() -> None:
+@pytest.mark.parametrize("how", ["never started", "cancelled before its first step", "loop closed"])
+def test_settle_returns_for_work_that_will_never_run(how: str) -> None:
     import asyncio
 
-    async def unstarted() -> None:
-        with anyio.fail_after(1):
-            await async_primitives.Detached(Job(seconds=30).run_async, 60).settle()
+    job = Job(seconds=30)
+    if how == "never started":
+        work = asyncio.run(_unstarted(job))
+    else:
+        loop = asyncio.new_event_loop()
+        cancel = how == "cancelled before its first step"
+        work = loop.run_until_complete(_started_only(job, cancel=cancel))
+        loop.run_until_complete(asyncio.sleep(0.01))
+        loop.close()
+    _within(2, lambda: asyncio.run(work.settle()))
+    _within(2, lambda: anyio.run(work.settle, backend="trio"))
+    assert not job.finished
 
-    asyncio.run(unstarted())
+
+async def _unstarted(job: Job) -> Detached[str]:
+    return async_primitives.Detached(job.run_async, 60)
+
+
+async def _started_only(job: Job, *, cancel: bool) -> Detached[str]:
+    before = set(async_primitives._DETACHED_TASKS)
+    work = _async_started(job.run_async, 60)
+    if cancel:  # as asyncio.run does to what is left, here before the task ever ran
+        (task,) = async_primitives._DETACHED_TASKS - before
+        task.cancel()
+    return work
+
+
+def test_sync_settle_returns_at_once_for_work_never_started() -> None:
     started = time.monotonic()
     sync_primitives.Detached(Job(seconds=30).run_sync, 60).settle()
     assert time.monotonic() - started < 0.5

@@ -137,6 +137,7 @@ class Detached(Generic[T]):
         self._seconds = seconds
         self._done = anyio.Event()
         self._launched = False
+        self._task: Any = None  # the asyncio task (None under trio)
         self._finished = False  # for waiters on another event loop
         self._value: T | None = None
         self._returned = False
@@ -152,7 +153,7 @@ class Detached(Generic[T]):
         else:
             import asyncio
 
-            task = asyncio.get_running_loop().create_task(self._run())
+            task = self._task = asyncio.get_running_loop().create_task(self._run())
             # The loop keeps only a weak reference. A task left pending by a
             # loop closed without cancelling it never ends: let it go.
             for left in [left for left in _DETACHED_TASKS if left.get_loop().is_closed()]:
@@ -204,8 +205,16 @@ class Detached(Generic[T]):
         import anyio
 
         with anyio.CancelScope(shield=True):
-            while self._launched and not self._finished:  # noqa: ASYNC110 - any loop's waiter
+            while self._running():  # noqa: ASYNC110 - the waiter may be on another loop
                 await anyio.sleep(_SETTLE_POLL)
+
+    def _running(self) -> bool:
+        if not self._launched or self._finished:
+            return False
+        task = self._task
+        # An asyncio task cancelled before its first step never runs `_run`'s
+        # `finally`; one whose loop was closed never runs again.
+        return task is None or not (task.done() or task.get_loop().is_closed())
 
 
 #: Seconds between two looks at detached work that `Detached.settle` waits for

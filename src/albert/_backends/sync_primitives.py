@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -88,8 +89,9 @@ class Detached(Generic[T]):
     func : Callable[[], T]
         The function to run (use ``functools.partial`` for arguments).
     seconds : float
-        The longest `result` and `settle` wait (``math.inf``: unbounded). A
-        thread cannot be stopped: the work's own timeouts must end it.
+        How long after its start `result` and `settle` wait for the work at
+        most (``math.inf``: unbounded). A thread cannot be stopped: the work's
+        own timeouts must end it.
     """
 
     def __init__(self, func: Callable[[], T], seconds: float) -> None:
@@ -97,11 +99,13 @@ class Detached(Generic[T]):
         self._seconds = seconds
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._deadline = math.inf
         self._value: T | None = None
         self._error: BaseException | None = None
 
     def start(self) -> None:
         """Start the work in a thread of its own."""
+        self._deadline = time.monotonic() + self._seconds
         run_in_context = contextvars.copy_context().run
         self._thread = threading.Thread(
             target=run_in_context, args=(self._run,), name="albert-work", daemon=True
@@ -117,11 +121,10 @@ class Detached(Generic[T]):
         finally:
             self._done.set()
 
-    def _wait(self, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while not self._done.wait(min(_WAIT_SLICE, max(deadline - time.monotonic(), 0.0))):
+    def _wait(self) -> bool:
+        while not self._done.wait(min(_WAIT_SLICE, max(self._deadline - time.monotonic(), 0.0))):
             thread = self._thread
-            if time.monotonic() >= deadline or thread is None or not thread.is_alive():
+            if time.monotonic() >= self._deadline or thread is None or not thread.is_alive():
                 return self._done.is_set()
         return True
 
@@ -138,19 +141,19 @@ class Detached(Generic[T]):
         TimeoutError
             If the work did not end within its ``seconds`` (it runs on).
         """
-        if not self._wait(self._seconds):
+        if not self._wait():
             raise TimeoutError(f"did not finish within {self._seconds:g} s")
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
 
     def settle(self) -> None:
-        """Wait for started work to end, for its ``seconds`` at most; its outcome is not raised.
+        """Wait for started work to end, until its ``seconds`` are up; its outcome is not raised.
 
         For a caller about to take away what the work needs (such as closing
         its HTTP client).
         """
-        self._wait(self._seconds)
+        self._wait()
 
 
 #: The longest one uninterrupted wait for a worker: on Windows before Python

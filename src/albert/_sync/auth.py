@@ -27,8 +27,8 @@ from albert.core.auth_tokens import (
     SSOTenantToken,
     check_email_response,
     client_credentials_request,
-    detached_request_bound,
     email_check_request,
+    longest_request,
     parse_access_token,
     parse_sso_tokens,
     select_tenant,
@@ -45,17 +45,24 @@ from albert.exceptions import AlbertAuthError, AlbertTimeoutError
 
 __all__ = ["TokenProvider"]
 
-#: Seconds between two looks at an SSO refresh (or login) that another client
-#: of the same manager is making, and how long a refresh may be under way before
-#: it is presumed lost and taken over (an event loop closed while it was pending
-#: never finishes it).
+#: Seconds between two looks at an SSO refresh or login that another client of
+#: the same manager is making, and how long to wait for its login at most.
 _SHARED_REFRESH_POLL = 0.02
 _SHARED_REFRESH_WAIT = 300.0
 
-#: How long a refresh request that outlives its cancelled caller (so that the
-#: token the server rotated is kept) may run when no timeout bounds it, and
-#: the longest it may wait in any phase (connect, write, read, pool).
+#: Seconds a refresh may outlast its own bound before another client takes
+#: its turn (an event loop closed while it was pending never finishes it).
+_STALE_CLAIM_MARGIN = 30.0
+
+#: The longest a refresh request may wait in a phase (connect, write, read,
+#: pool) that the client's timeout leaves unbounded: it may outlive its
+#: cancelled caller (so that the token the server rotated is kept), in a
+#: worker thread that nobody can stop.
 _DETACHED_REFRESH_SECONDS = 300.0
+
+
+class _Superseded(Exception):
+    """A refresh claim ended before its request was sent: claim again."""
 
 
 class TokenProvider:
@@ -385,6 +392,11 @@ class TokenProvider:
         # never held across this request; waiting is polling, so that threads
         # and tasks on any event loop can share one manager).
         owner = object()
+        # Once sent, the refresh token is spent: the request runs on its own,
+        # so a caller cancelled or interrupted meanwhile does not lose its
+        # successor (which would log every client of the manager out).
+        timeout = with_bounded_phases(self._timeout, _DETACHED_REFRESH_SECONDS)
+        bound = longest_request(timeout)
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
                 claim = sso._claim_refresh(
@@ -392,42 +404,36 @@ class TokenProvider:
                     rejected=rejected,
                     now=self.clock(),
                     on_this_threads_loop=not primitives.WAITING_BLOCKS_THE_THREAD,
-                    stale_after=_SHARED_REFRESH_WAIT,
+                    lasts_at_most=bound + _STALE_CLAIM_MARGIN,
                 )
                 if isinstance(claim, AccessToken):
                     return claim  # another client of the same manager refreshed it
-                if claim is not None:
-                    break
-                self._refuse_to_block_this_thread(sso)
-                primitives.sleep(_SHARED_REFRESH_POLL)
-            # Once sent, the refresh token is spent: the request runs on its own,
-            # so a caller cancelled or interrupted meanwhile does not lose its
-            # successor (which would log every client of the manager out).
-            request = sso_refresh_request(sso.base_url, claim)
-            timeout = with_bounded_phases(self._timeout, _DETACHED_REFRESH_SECONDS)
-            bound = detached_request_bound(self._timeout, without_timeout=_DETACHED_REFRESH_SECONDS)
-            refresh = primitives.Detached(
-                functools.partial(self._refresh_and_keep, sso, owner, request, claim, timeout),
-                bound,
-            )
-            self._detached_refresh = refresh  # before it starts: close() waits for it
-            refresh.start()
-            try:
-                chosen = refresh.result()
-            except TimeoutError:  # the bound
-                # A worker thread cannot be stopped: let the others have their
-                # turn; its answer, if it comes, is still kept (`_finish_refresh`).
-                sso._finish_refresh(owner, None, sent=claim)
-                self._detached_refresh = None
-                raise AlbertTimeoutError(
-                    f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
-                    method=request.method,
-                    url=request.url,
-                ) from None
-            self._detached_refresh = None
+                if claim is None:
+                    self._refuse_to_block_this_thread(sso)
+                    primitives.sleep(_SHARED_REFRESH_POLL)
+                    continue
+                request = sso_refresh_request(sso.base_url, claim)
+                refresh = primitives.Detached(
+                    functools.partial(self._refresh_and_keep, sso, owner, request, claim, timeout),
+                    bound,
+                )
+                self._detached_refresh = refresh  # before it starts: close() waits for it
+                refresh.start()
+                try:
+                    return (refresh.result()).access_token
+                except _Superseded:
+                    continue  # a login replaced the refresh token before it was sent
+                except TimeoutError:  # the bound (a worker thread cannot be stopped)
+                    # Let the others have their turn; an answer that comes
+                    # later is still kept (`_finish_refresh`).
+                    sso._finish_refresh(owner, None, sent=claim)
+                    raise AlbertTimeoutError(
+                        f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
+                        method=request.method,
+                        url=request.url,
+                    ) from None
         finally:
             sso._give_up_unstarted_refresh(owner)  # the work never began: end its claim
-        return chosen.access_token
 
     def _refresh_and_keep(
         self,
@@ -439,7 +445,7 @@ class TokenProvider:
     ) -> SSOTenantToken:
         """Refresh, and end ``owner``'s claim, keeping the new tokens if it worked."""
         if not sso._start_refresh(owner):
-            raise RuntimeError("the refresh was given up before it started")  # heard by nobody
+            raise _Superseded  # its claim was ended first: by its caller, or by a login
         chosen = None
         try:
             chosen = self._refresh_with(sso, request, timeout)

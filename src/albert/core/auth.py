@@ -178,7 +178,7 @@ class AlbertSSOClient(BaseModel):
     _refresh_owner: object | None = PrivateAttr(default=None)
     _refresh_thread: int | None = PrivateAttr(default=None)
     _refresh_started: bool = PrivateAttr(default=False)  # the work of the claim began
-    _refresh_claimed_at: float = PrivateAttr(default=0.0)  # time.monotonic()
+    _refresh_stale_at: float = PrivateAttr(default=0.0)  # time.monotonic(): presumed lost
     _login_owner: object | None = PrivateAttr(default=None)
     _login_thread: int | None = PrivateAttr(default=None)
     _logins: int = PrivateAttr(default=0)  # browser logins completed
@@ -279,7 +279,7 @@ class AlbertSSOClient(BaseModel):
         rejected: str | None,
         now: float,
         on_this_threads_loop: bool = False,
-        stale_after: float = math.inf,
+        lasts_at_most: float = math.inf,
     ) -> AccessToken | SecretStr | None:
         """Return a usable access token, else the refresh token to refresh with, else ``None``.
 
@@ -294,9 +294,11 @@ class AlbertSSOClient(BaseModel):
         on_this_threads_loop : bool, optional
             Whether the refresh will run on the calling thread's event loop (a
             blocking caller on this thread must then not wait for it).
-        stale_after : float, optional
-            Seconds after which another provider's claim is taken over: its
-            work is presumed lost (an event loop closed while it was pending).
+        lasts_at_most : float, optional
+            Seconds after which this claim, if ``owner`` gets it and still
+            holds it, is presumed lost (its event loop closed while its work
+            was pending): another provider then takes it over. Declare the
+            longest the refresh can run, plus a margin.
 
         Returns
         -------
@@ -312,8 +314,7 @@ class AlbertSSOClient(BaseModel):
             If the manager is not logged in.
         """
         with _SSO_STATE_LOCK:
-            held_for = time.monotonic() - self._refresh_claimed_at
-            if self._refresh_owner is not None and held_for < stale_after:
+            if self._refresh_owner is not None and time.monotonic() < self._refresh_stale_at:
                 # Wait for it: the shared token may be the one being replaced
                 # because the server refused it.
                 return None
@@ -324,15 +325,14 @@ class AlbertSSOClient(BaseModel):
                 raise AlbertAuthError(f"SSO: {self.email} is not logged in")
             if self._refresh_owner is not None:
                 logger.warning(
-                    "SSO: a refresh of %s's token has been under way for %.0f s; "
+                    "SSO: a refresh of %s's token outlasted its own bound; "
                     "presuming it lost and refreshing again",
                     self.email,
-                    held_for,
                 )
             self._refresh_owner = owner
             self._refresh_thread = threading.get_ident() if on_this_threads_loop else None
             self._refresh_started = False
-            self._refresh_claimed_at = time.monotonic()
+            self._refresh_stale_at = time.monotonic() + lasts_at_most
             return self._refresh_token
 
     def _start_refresh(self, owner: object) -> bool:

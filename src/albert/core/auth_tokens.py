@@ -39,10 +39,10 @@ __all__ = [
     "check_email_response",
     "client_credentials_request",
     "email_check_request",
+    "longest_request",
     "parse_access_token",
     "parse_sso_tokens",
     "select_tenant",
-    "detached_request_bound",
     "sso_login_url",
     "sso_refresh_request",
     "token_endpoint_error",
@@ -665,21 +665,26 @@ def with_bounded_phases(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout
     )
 
 
-def detached_request_bound(timeout: httpx.Timeout, *, without_timeout: float) -> float:
-    """Return how long a token request that outlives its cancelled caller may run.
+def longest_request(timeout: httpx.Timeout) -> float:
+    """Return how long a request can take when each of its phases takes its longest.
 
     Parameters
     ----------
     timeout : httpx.Timeout
-        The request's timeout.
-    without_timeout : float
-        The bound when a phase of ``timeout`` is unbounded (``None``).
+        A timeout with every phase bounded (see `with_bounded_phases`).
 
     Returns
     -------
     float
-        ``math.inf`` when every phase is bounded (the request's own timeouts
-        end it), else ``without_timeout``.
+        The sum of the connect, write, read and pool timeouts (a read timeout
+        bounds each read: a server that trickles its answer can take longer).
+
+    Raises
+    ------
+    ValueError
+        If a phase is unbounded.
     """
     phases = (timeout.connect, timeout.write, timeout.read, timeout.pool)
-    return without_timeout if any(phase is None for phase in phases) else math.inf
+    if any(phase is None for phase in phases):
+        raise ValueError("every phase of the timeout must be bounded")
+    return float(sum(phase for phase in phases if phase is not None))
