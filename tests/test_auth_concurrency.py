@@ -1052,7 +1052,7 @@ def test_a_refresh_whose_worker_cannot_start_gives_its_turn_back(
     assert refresh.received == [BROWSER_REFRESH]  # sent once, by the call that could
 
 
-def test_a_sync_refresh_answered_after_its_caller_gave_up_is_still_kept(
+def test_a_sync_refresh_answered_after_its_caller_gave_up_is_still_waited_for_and_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # timeout=None: the caller waits for the refresh a bounded time, but the
@@ -1075,8 +1075,7 @@ def test_a_sync_refresh_answered_after_its_caller_gave_up_is_still_kept(
         client.chat_sessions.get_by_id(id="s1")
     client.close()  # does not wait for the refresh again
     assert time.monotonic() - started < 0.35
-    time.sleep(0.4)  # the late answer arrives
-    other = Albert(
+    other = Albert(  # at once: it waits for the late answer instead of resending
         auth_manager=sso,
         max_retries=0,
         http_client=httpx.Client(transport=httpx.MockTransport(handler)),
@@ -1187,3 +1186,29 @@ async def test_closing_cancelled_while_it_waits_for_a_refresh_still_closes_the_p
             await closing
         assert client.session.http_client.is_closed
         await asyncio.sleep(0.6)  # the refresh ends (its answer is lost with the pool)
+
+
+def test_a_login_between_a_sync_refresh_claim_and_its_request_makes_it_claim_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albert._backends import sync_primitives
+
+    refresh = SSORefreshEndpoint()
+    sso = _logged_in_sso()
+    start = sync_primitives.Detached.start
+    logins = iter(["refresh-s3cr3t-login"])
+
+    def login_first(self: sync_primitives.Detached[object]) -> None:
+        for token in logins:
+            sso._logged_in(token, None)
+        start(self)
+
+    monkeypatch.setattr(sync_primitives.Detached, "start", login_first)
+    client = Albert(
+        auth_manager=sso,
+        http_client=httpx.Client(transport=httpx.MockTransport(_sso_handler(refresh))),
+    )
+    assert client.chat_sessions.get_by_id(id="s1").id == "s1"
+    client.close()
+
+    assert refresh.received == ["refresh-s3cr3t-login"]

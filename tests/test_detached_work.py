@@ -203,13 +203,20 @@ async def _start(job: Job) -> object:
 def _within(seconds: float, func: Callable[[], object]) -> None:
     """Run ``func`` in a thread, failing (not hanging) if it takes longer than ``seconds``."""
     done = threading.Event()
+    failures: list[BaseException] = []
 
     def run() -> None:
-        func()
-        done.set()
+        try:
+            func()
+        except BaseException as exc:  # handed to the test
+            failures.append(exc)
+        finally:
+            done.set()
 
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(seconds), f"still waiting after {seconds} s"
+    if failures:
+        raise failures[0]
 
 
 def test_settle_waits_for_work_running_on_another_event_loop() -> None:

@@ -420,18 +420,20 @@ class TokenProvider:
                 self._detached_refresh = refresh  # before it starts: close() waits for it
                 refresh.start()
                 try:
-                    return (refresh.result()).access_token
+                    chosen = refresh.result()
                 except _Superseded:
                     continue  # a login replaced the refresh token before it was sent
-                except TimeoutError:  # the bound (a worker thread cannot be stopped)
-                    # Let the others have their turn; an answer that comes
-                    # later is still kept (`_finish_refresh`).
-                    sso._finish_refresh(owner, None, sent=claim)
+                except TimeoutError:  # the bound
+                    # Cut, or (a thread cannot be stopped) no longer waited for:
+                    # then its claim stays until it ends or goes stale, and its
+                    # answer is kept if it comes (`_finish_refresh`).
                     raise AlbertTimeoutError(
                         f"SSO: {request.method} {request.url} did not finish within {bound:g} s",
                         method=request.method,
                         url=request.url,
                     ) from None
+                self._detached_refresh = None  # ended: nothing to wait for on close
+                return chosen.access_token
         finally:
             sso._give_up_unstarted_refresh(owner)  # the work never began: end its claim
 
