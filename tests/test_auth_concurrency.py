@@ -504,15 +504,11 @@ async def test_a_refresh_another_client_never_finishes_is_taken_over_after_its_b
     assert "presuming it lost" in caplog.text
 
 
-async def test_a_sync_client_does_not_block_the_loop_refreshing_for_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_sync_client_does_not_block_the_loop_refreshing_for_it() -> None:
     # A notebook: the kernel's event loop runs an AsyncAlbert task while a cell
     # calls an Albert sharing its AlbertSSOClient, on the same thread. Waiting
     # would block the loop that must finish the refresh: it fails at once.
-    from albert._sync import auth as sync_auth
 
-    monkeypatch.setattr(sync_auth, "_SHARED_REFRESH_WAIT", 2.0)  # a failure stays quick
     refresh = SSORefreshEndpoint(single_use=True)
 
     async def async_handler(request: httpx.Request) -> httpx.Response:
@@ -815,16 +811,12 @@ def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_refresh_token() -> No
     assert refresh.received == [BROWSER_REFRESH]  # kept, not resent (which would be refused)
 
 
-async def test_a_sync_client_does_not_block_on_its_lock_for_this_threads_loop(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_sync_client_does_not_block_on_its_lock_for_this_threads_loop() -> None:
     # One Albert shared by a worker thread and the notebook's thread, plus an
     # AsyncAlbert task on the notebook's loop, on one manager: the worker holds
     # the Albert's lock while it waits for the loop's refresh; the notebook
     # thread must not then block on that lock.
-    from albert._sync import auth as sync_auth
 
-    monkeypatch.setattr(sync_auth, "_SHARED_REFRESH_WAIT", 2.0)  # a failure stays quick
     refresh = SSORefreshEndpoint(single_use=True)
     handler = _sso_handler(refresh)
 
@@ -1026,9 +1018,7 @@ def test_leaving_the_client_after_ctrl_c_mid_refresh_waits_for_it() -> None:
 def test_a_refresh_whose_worker_cannot_start_gives_its_turn_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from albert._sync import auth as sync_auth
 
-    monkeypatch.setattr(sync_auth, "_SHARED_REFRESH_WAIT", 2.0)  # a failure stays quick
     refresh = SSORefreshEndpoint(single_use=True)
     sso = _logged_in_sso()
     client = Albert(

@@ -45,8 +45,8 @@ __all__ = ["AsyncTokenProvider"]
 
 #: Seconds between two looks at an SSO refresh or login that another client of
 #: the same manager is making, and how long to wait for its login at most.
-_SHARED_REFRESH_POLL = 0.02
-_SHARED_REFRESH_WAIT = 300.0
+_SHARED_WAIT_POLL = 0.02
+_SHARED_LOGIN_WAIT = 300.0
 
 #: Seconds a refresh may outlast its own bound before another client takes
 #: its turn (an event loop closed while it was pending never finishes it).
@@ -294,7 +294,7 @@ class AsyncTokenProvider:
         owner = object()
         waited = False
         logins_before = sso._logins
-        give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_REFRESH_WAIT
+        give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_LOGIN_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
                 claim = sso._claim_login(owner, again=again)
@@ -313,7 +313,7 @@ class AsyncTokenProvider:
                     break
                 self._check_wait(sso, give_up, "logging in")
                 waited = True
-                await primitives.sleep(_SHARED_REFRESH_POLL)
+                await primitives.sleep(_SHARED_WAIT_POLL)
             await self._browser_login(
                 sso,
                 tenant_id=tenant_id,
@@ -410,7 +410,7 @@ class AsyncTokenProvider:
                     return claim  # another client of the same manager refreshed it
                 if claim is None:
                     self._refuse_to_block_this_thread(sso)
-                    await primitives.sleep(_SHARED_REFRESH_POLL)
+                    await primitives.sleep(_SHARED_WAIT_POLL)
                     continue
                 request = sso_refresh_request(sso.base_url, claim)
                 refresh = primitives.Detached(

@@ -47,8 +47,8 @@ __all__ = ["TokenProvider"]
 
 #: Seconds between two looks at an SSO refresh or login that another client of
 #: the same manager is making, and how long to wait for its login at most.
-_SHARED_REFRESH_POLL = 0.02
-_SHARED_REFRESH_WAIT = 300.0
+_SHARED_WAIT_POLL = 0.02
+_SHARED_LOGIN_WAIT = 300.0
 
 #: Seconds a refresh may outlast its own bound before another client takes
 #: its turn (an event loop closed while it was pending never finishes it).
@@ -296,7 +296,7 @@ class TokenProvider:
         owner = object()
         waited = False
         logins_before = sso._logins
-        give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_REFRESH_WAIT
+        give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_LOGIN_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
                 claim = sso._claim_login(owner, again=again)
@@ -315,7 +315,7 @@ class TokenProvider:
                     break
                 self._check_wait(sso, give_up, "logging in")
                 waited = True
-                primitives.sleep(_SHARED_REFRESH_POLL)
+                primitives.sleep(_SHARED_WAIT_POLL)
             self._browser_login(
                 sso,
                 tenant_id=tenant_id,
@@ -410,7 +410,7 @@ class TokenProvider:
                     return claim  # another client of the same manager refreshed it
                 if claim is None:
                     self._refuse_to_block_this_thread(sso)
-                    primitives.sleep(_SHARED_REFRESH_POLL)
+                    primitives.sleep(_SHARED_WAIT_POLL)
                     continue
                 request = sso_refresh_request(sso.base_url, claim)
                 refresh = primitives.Detached(
