@@ -675,6 +675,27 @@ def test_sso_with_several_tenants_and_no_choice_warns_once(
     assert bearer(session_route) == [f"Bearer {jwt('TEN1', 2)}"]  # the same tenant after refresh
 
 
+def test_sso_clients_follow_a_new_login_to_another_tenant(
+    api: respx.MockRouter,
+    browser: FakeBrowser,
+    email_check: respx.Route,
+    session_route: respx.Route,
+    albert: Albert,
+) -> None:
+    refresh = SSORefreshEndpoint(tenants=("TEN1", "TEN2"))
+    api.post(REFRESH_PATH).mock(side_effect=refresh)
+    manager = provider_of(albert).manager
+
+    albert.chat_sessions.get_by_id(id="s1")  # logs in: the first tenant
+    with Albert(auth_manager=manager) as other:
+        provider_of(other).authenticate(tenant_id="ten2", minimum_port=free_port())
+    albert.chat_sessions.get_by_id(id="s1")  # its cached token was for TEN1
+    browser.join()
+
+    assert bearer(session_route) == [f"Bearer {jwt('TEN1', 1)}", f"Bearer {jwt('TEN2', 2)}"]
+    assert len(refresh.received) == 2  # the second client's token was shared, not refetched
+
+
 def test_sso_refuses_an_email_without_access(
     api: respx.MockRouter,
     browser: FakeBrowser,

@@ -124,6 +124,10 @@ class AsyncTokenProvider:
         self._timeout = timeout
         self._lock = primitives.Lock()
         self._token: AccessToken | None = None
+        # A browser login on the manager (another tenant, perhaps) makes the
+        # cached token stale: it counts the logins it was fetched after.
+        self._sso = manager if isinstance(manager, AlbertSSOClient) else None
+        self._logins_seen = 0
         self._finished = 0  # token fetches that ended, well or not
         self._failure: Exception | None = None  # how the last one failed, if it did
         self._detached_refresh: primitives.Detached[SSOTenantToken] | None = None
@@ -149,7 +153,12 @@ class AsyncTokenProvider:
             If the token endpoint could not be reached.
         """
         token = self._token
-        if token is not None and not token.needs_refresh(self.clock()):
+        sso = self._sso
+        if (
+            token is not None
+            and not token.needs_refresh(self.clock())
+            and (sso is None or sso._logins == self._logins_seen)
+        ):
             return token.secret()
         return await self._single_flight(rejected=None)
 
@@ -188,10 +197,12 @@ class AsyncTokenProvider:
             self._refuse_to_block_this_thread(self.manager)
         async with self._lock:
             token = self._token
+            sso = self._sso
             if (
                 token is not None
                 and token.secret() != rejected
                 and not token.needs_refresh(self.clock())
+                and (sso is None or sso._logins == self._logins_seen)
             ):
                 return token.secret()  # fetched while this caller waited for the lock
             if self._failure is not None and self._finished > finished_before:
@@ -199,6 +210,7 @@ class AsyncTokenProvider:
                 # instead of queueing one more request that is likely to fail.
                 raise self._failure
             self._failure = None
+            logins = 0 if sso is None else sso._logins  # before: a login meanwhile wins
             try:
                 token = await self._fetch(rejected=rejected)
             except Exception as exc:
@@ -208,7 +220,7 @@ class AsyncTokenProvider:
                 raise
             finally:
                 self._finished += 1
-            self._token = token
+            self._token, self._logins_seen = token, logins
             return token.secret()
 
     async def authenticate(
@@ -261,7 +273,8 @@ class AsyncTokenProvider:
                 maximum_port=maximum_port,
                 timeout=timeout,
             )
-            self._token = await self._refresh_sso(sso)
+            logins = sso._logins
+            self._token, self._logins_seen = await self._refresh_sso(sso), logins
             self._failure = None
 
     async def _fetch(self, *, rejected: str | None) -> AccessToken:

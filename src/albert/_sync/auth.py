@@ -126,6 +126,10 @@ class TokenProvider:
         self._timeout = timeout
         self._lock = primitives.Lock()
         self._token: AccessToken | None = None
+        # A browser login on the manager (another tenant, perhaps) makes the
+        # cached token stale: it counts the logins it was fetched after.
+        self._sso = manager if isinstance(manager, AlbertSSOClient) else None
+        self._logins_seen = 0
         self._finished = 0  # token fetches that ended, well or not
         self._failure: Exception | None = None  # how the last one failed, if it did
         self._detached_refresh: primitives.Detached[SSOTenantToken] | None = None
@@ -151,7 +155,12 @@ class TokenProvider:
             If the token endpoint could not be reached.
         """
         token = self._token
-        if token is not None and not token.needs_refresh(self.clock()):
+        sso = self._sso
+        if (
+            token is not None
+            and not token.needs_refresh(self.clock())
+            and (sso is None or sso._logins == self._logins_seen)
+        ):
             return token.secret()
         return self._single_flight(rejected=None)
 
@@ -190,10 +199,12 @@ class TokenProvider:
             self._refuse_to_block_this_thread(self.manager)
         with self._lock:
             token = self._token
+            sso = self._sso
             if (
                 token is not None
                 and token.secret() != rejected
                 and not token.needs_refresh(self.clock())
+                and (sso is None or sso._logins == self._logins_seen)
             ):
                 return token.secret()  # fetched while this caller waited for the lock
             if self._failure is not None and self._finished > finished_before:
@@ -201,6 +212,7 @@ class TokenProvider:
                 # instead of queueing one more request that is likely to fail.
                 raise self._failure
             self._failure = None
+            logins = 0 if sso is None else sso._logins  # before: a login meanwhile wins
             try:
                 token = self._fetch(rejected=rejected)
             except Exception as exc:
@@ -210,7 +222,7 @@ class TokenProvider:
                 raise
             finally:
                 self._finished += 1
-            self._token = token
+            self._token, self._logins_seen = token, logins
             return token.secret()
 
     def authenticate(
@@ -263,7 +275,8 @@ class TokenProvider:
                 maximum_port=maximum_port,
                 timeout=timeout,
             )
-            self._token = self._refresh_sso(sso)
+            logins = sso._logins
+            self._token, self._logins_seen = self._refresh_sso(sso), logins
             self._failure = None
 
     def _fetch(self, *, rejected: str | None) -> AccessToken:
