@@ -1202,3 +1202,29 @@ def test_a_login_between_a_sync_refresh_claim_and_its_request_makes_it_claim_aga
     client.close()
 
     assert refresh.received == ["refresh-s3cr3t-login"]
+
+
+async def test_after_the_first_login_the_token_is_not_fetched_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first login happens inside the first fetch: the token it brings
+    # counts as fetched after that login, not before (which would send every
+    # next request back through the lock and the manager).
+    monkeypatch.setattr(webbrowser, "open", FakeBrowser().open)
+    sso = AlbertSSOClient(email=EMAIL, base_url=BASE_URL)
+    claims = 0
+    claim = AlbertSSOClient._claim_refresh
+
+    def counted(self: AlbertSSOClient, *args: object, **kwargs: object) -> object:
+        nonlocal claims
+        claims += 1
+        return claim(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AlbertSSOClient, "_claim_refresh", counted)
+    client = _async_sso_client(sso, _sso_handler(SSORefreshEndpoint()))
+    with anyio.fail_after(10):
+        for _ in range(3):
+            await client.chat_sessions.get_by_id(id="s1")
+    await client.aclose()
+
+    assert claims == 1

@@ -126,7 +126,7 @@ class AsyncTokenProvider:
         self._token: AccessToken | None = None
         # A browser login on the manager (another tenant, perhaps) makes the
         # cached token stale: it counts the logins it was fetched after.
-        self._sso = manager if isinstance(manager, AlbertSSOClient) else None
+        self._logins = manager._logins if isinstance(manager, AlbertSSOClient) else None
         self._logins_seen = 0
         self._finished = 0  # token fetches that ended, well or not
         self._failure: Exception | None = None  # how the last one failed, if it did
@@ -153,11 +153,11 @@ class AsyncTokenProvider:
             If the token endpoint could not be reached.
         """
         token = self._token
-        sso = self._sso
+        logins = self._logins
         if (
             token is not None
             and not token.needs_refresh(self.clock())
-            and (sso is None or sso._logins == self._logins_seen)
+            and (logins is None or logins.value == self._logins_seen)
         ):
             return token.secret()
         return await self._single_flight(rejected=None)
@@ -197,12 +197,12 @@ class AsyncTokenProvider:
             self._refuse_to_block_this_thread(self.manager)
         async with self._lock:
             token = self._token
-            sso = self._sso
+            logins = self._logins
             if (
                 token is not None
                 and token.secret() != rejected
                 and not token.needs_refresh(self.clock())
-                and (sso is None or sso._logins == self._logins_seen)
+                and (logins is None or logins.value == self._logins_seen)
             ):
                 return token.secret()  # fetched while this caller waited for the lock
             if self._failure is not None and self._finished > finished_before:
@@ -210,9 +210,8 @@ class AsyncTokenProvider:
                 # instead of queueing one more request that is likely to fail.
                 raise self._failure
             self._failure = None
-            logins = 0 if sso is None else sso._logins  # before: a login meanwhile wins
             try:
-                token = await self._fetch(rejected=rejected)
+                token, seen = await self._fetch(rejected=rejected)
             except Exception as exc:
                 # The API request waiting for this token was not sent: the
                 # session may retry it whatever its method.
@@ -220,7 +219,7 @@ class AsyncTokenProvider:
                 raise
             finally:
                 self._finished += 1
-            self._token, self._logins_seen = token, logins
+            self._token, self._logins_seen = token, seen
             return token.secret()
 
     async def authenticate(
@@ -273,14 +272,15 @@ class AsyncTokenProvider:
                 maximum_port=maximum_port,
                 timeout=timeout,
             )
-            logins = sso._logins
-            self._token, self._logins_seen = await self._refresh_sso(sso), logins
+            seen = sso._logins.value  # read before the refresh: a login meanwhile wins
+            self._token, self._logins_seen = await self._refresh_sso(sso), seen
             self._failure = None
 
-    async def _fetch(self, *, rejected: str | None) -> AccessToken:
+    async def _fetch(self, *, rejected: str | None) -> tuple[AccessToken, int]:
+        """Fetch a token; also return the manager's logins it comes after (0 without SSO)."""
         manager = self.manager
         if isinstance(manager, AlbertClientCredentials):
-            return await self._fetch_client_credentials(manager)
+            return await self._fetch_client_credentials(manager), 0
         await self._log_in(
             manager,
             again=False,
@@ -289,7 +289,8 @@ class AsyncTokenProvider:
             maximum_port=None,
             timeout=DEFAULT_LOGIN_TIMEOUT,
         )
-        return await self._refresh_sso(manager, rejected=rejected)
+        seen = manager._logins.value  # read before the refresh: a login meanwhile wins
+        return await self._refresh_sso(manager, rejected=rejected), seen
 
     async def _log_in(
         self,
@@ -306,7 +307,7 @@ class AsyncTokenProvider:
         # them: one logs in, the others wait for it.
         owner = object()
         waited = False
-        logins_before = sso._logins
+        logins_before = sso._logins.value
         give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_LOGIN_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
@@ -316,7 +317,7 @@ class AsyncTokenProvider:
                 if claim is True:
                     if not waited:
                         break
-                    if sso._logins != logins_before and tenant_id in (None, sso._tenant):
+                    if sso._logins.value != logins_before and tenant_id in (None, sso._tenant):
                         return  # the login waited for did what was asked
                     if not again:
                         raise AlbertAuthError(

@@ -128,7 +128,7 @@ class TokenProvider:
         self._token: AccessToken | None = None
         # A browser login on the manager (another tenant, perhaps) makes the
         # cached token stale: it counts the logins it was fetched after.
-        self._sso = manager if isinstance(manager, AlbertSSOClient) else None
+        self._logins = manager._logins if isinstance(manager, AlbertSSOClient) else None
         self._logins_seen = 0
         self._finished = 0  # token fetches that ended, well or not
         self._failure: Exception | None = None  # how the last one failed, if it did
@@ -155,11 +155,11 @@ class TokenProvider:
             If the token endpoint could not be reached.
         """
         token = self._token
-        sso = self._sso
+        logins = self._logins
         if (
             token is not None
             and not token.needs_refresh(self.clock())
-            and (sso is None or sso._logins == self._logins_seen)
+            and (logins is None or logins.value == self._logins_seen)
         ):
             return token.secret()
         return self._single_flight(rejected=None)
@@ -199,12 +199,12 @@ class TokenProvider:
             self._refuse_to_block_this_thread(self.manager)
         with self._lock:
             token = self._token
-            sso = self._sso
+            logins = self._logins
             if (
                 token is not None
                 and token.secret() != rejected
                 and not token.needs_refresh(self.clock())
-                and (sso is None or sso._logins == self._logins_seen)
+                and (logins is None or logins.value == self._logins_seen)
             ):
                 return token.secret()  # fetched while this caller waited for the lock
             if self._failure is not None and self._finished > finished_before:
@@ -212,9 +212,8 @@ class TokenProvider:
                 # instead of queueing one more request that is likely to fail.
                 raise self._failure
             self._failure = None
-            logins = 0 if sso is None else sso._logins  # before: a login meanwhile wins
             try:
-                token = self._fetch(rejected=rejected)
+                token, seen = self._fetch(rejected=rejected)
             except Exception as exc:
                 # The API request waiting for this token was not sent: the
                 # session may retry it whatever its method.
@@ -222,7 +221,7 @@ class TokenProvider:
                 raise
             finally:
                 self._finished += 1
-            self._token, self._logins_seen = token, logins
+            self._token, self._logins_seen = token, seen
             return token.secret()
 
     def authenticate(
@@ -275,14 +274,15 @@ class TokenProvider:
                 maximum_port=maximum_port,
                 timeout=timeout,
             )
-            logins = sso._logins
-            self._token, self._logins_seen = self._refresh_sso(sso), logins
+            seen = sso._logins.value  # read before the refresh: a login meanwhile wins
+            self._token, self._logins_seen = self._refresh_sso(sso), seen
             self._failure = None
 
-    def _fetch(self, *, rejected: str | None) -> AccessToken:
+    def _fetch(self, *, rejected: str | None) -> tuple[AccessToken, int]:
+        """Fetch a token; also return the manager's logins it comes after (0 without SSO)."""
         manager = self.manager
         if isinstance(manager, AlbertClientCredentials):
-            return self._fetch_client_credentials(manager)
+            return self._fetch_client_credentials(manager), 0
         self._log_in(
             manager,
             again=False,
@@ -291,7 +291,8 @@ class TokenProvider:
             maximum_port=None,
             timeout=DEFAULT_LOGIN_TIMEOUT,
         )
-        return self._refresh_sso(manager, rejected=rejected)
+        seen = manager._logins.value  # read before the refresh: a login meanwhile wins
+        return self._refresh_sso(manager, rejected=rejected), seen
 
     def _log_in(
         self,
@@ -308,7 +309,7 @@ class TokenProvider:
         # them: one logs in, the others wait for it.
         owner = object()
         waited = False
-        logins_before = sso._logins
+        logins_before = sso._logins.value
         give_up = primitives.monotonic() + DEFAULT_LOGIN_TIMEOUT + _SHARED_LOGIN_WAIT
         try:  # the claim is taken inside: whatever interrupts, `finally` ends it
             while True:
@@ -318,7 +319,7 @@ class TokenProvider:
                 if claim is True:
                     if not waited:
                         break
-                    if sso._logins != logins_before and tenant_id in (None, sso._tenant):
+                    if sso._logins.value != logins_before and tenant_id in (None, sso._tenant):
                         return  # the login waited for did what was asked
                     if not again:
                         raise AlbertAuthError(

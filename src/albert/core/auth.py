@@ -130,6 +130,19 @@ class AlbertClientCredentials(BaseModel):
         return cls(id=client_id, secret=SecretStr(secret), base_url=None)
 
 
+class LoginCount:
+    """How many browser logins an `AlbertSSOClient` completed.
+
+    A plain object, not a model field: clients read it on every request, to
+    drop a token cached before a newer login (perhaps to another tenant).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
 class AlbertSSOClient(BaseModel):
     """Single sign-on through the browser, for people working interactively.
 
@@ -181,7 +194,7 @@ class AlbertSSOClient(BaseModel):
     _refresh_stale_at: float = PrivateAttr(default=0.0)  # time.monotonic(): presumed lost
     _login_owner: object | None = PrivateAttr(default=None)
     _login_thread: int | None = PrivateAttr(default=None)
-    _logins: int = PrivateAttr(default=0)  # browser logins completed
+    _logins: LoginCount = PrivateAttr(default_factory=LoginCount)
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -267,7 +280,7 @@ class AlbertSSOClient(BaseModel):
             self._refresh_token = SecretStr(refresh_token)
             self._tenant = tenant_id
             self._access_token = None
-            self._logins += 1
+            self._logins.value += 1
             # A refresh under way holds the refresh token just replaced: its
             # answer will not be kept, and nobody need wait for it any more.
             self._refresh_owner = self._refresh_thread = None
