@@ -80,21 +80,29 @@ async def test_max_items_still_never_requests_an_unused_page() -> None:
     assert paginator.last_key == "2"
 
 
-@pytest.mark.anyio
-async def test_leaving_the_loop_cancels_the_request_under_way() -> None:
-    second_started = anyio.Event()
-    second_cancelled = anyio.Event()
+def second_page_hangs() -> tuple[
+    Callable[[httpx.Request], Awaitable[httpx.Response]], anyio.Event, anyio.Event
+]:
+    """A handler whose second page never comes, and events for when it started and was cancelled."""
+    started, cancelled = anyio.Event(), anyio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:
         index = page_index(request)
         if index == 1:
-            second_started.set()
+            started.set()
             try:
                 await anyio.sleep(30)
             except anyio.get_cancelled_exc_class():
-                second_cancelled.set()
+                cancelled.set()
                 raise
         return httpx.Response(200, content=page_body(index, pages=3))
+
+    return handler, started, cancelled
+
+
+@pytest.mark.anyio
+async def test_leaving_the_loop_cancels_the_request_under_way() -> None:
+    handler, second_started, second_cancelled = second_page_hangs()
 
     async with async_client(handler) as client:
         pages = client.chat_sessions.get_all().pages()
@@ -110,19 +118,7 @@ async def test_leaving_the_loop_cancels_the_request_under_way() -> None:
 async def test_leaving_async_with_cancels_the_read_ahead_of_a_loop_left_early(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    second_started = anyio.Event()
-    second_cancelled = anyio.Event()
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        index = page_index(request)
-        if index == 1:
-            second_started.set()
-            try:
-                await anyio.sleep(30)
-            except anyio.get_cancelled_exc_class():
-                second_cancelled.set()
-                raise
-        return httpx.Response(200, content=page_body(index, pages=3))
+    handler, second_started, second_cancelled = second_page_hangs()
 
     got = []
     async with async_client(handler) as client:

@@ -1121,6 +1121,22 @@ def test_a_refresh_without_timeouts_still_has_bounded_phases(
     assert timeouts[SESSION_PATH] == {"connect": 3.0, "read": None, "write": None, "pool": None}
 
 
+def _log_in_before_the_first_refresh_starts(
+    monkeypatch: pytest.MonkeyPatch, detached: type[Any], sso: AlbertSSOClient
+) -> None:
+    """Make a browser login (refresh token "refresh-s3cr3t-login") land just before
+    the first detached refresh starts, after its claim was taken."""
+    start = detached.start
+    logins = iter(["refresh-s3cr3t-login"])
+
+    def login_first(self: Any) -> None:
+        for token in logins:
+            sso._logged_in(token, None)
+        start(self)
+
+    monkeypatch.setattr(detached, "start", login_first)
+
+
 async def test_a_login_between_a_refresh_claim_and_its_request_makes_the_refresh_claim_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1130,15 +1146,7 @@ async def test_a_login_between_a_refresh_claim_and_its_request_makes_the_refresh
 
     refresh = SSORefreshEndpoint()
     sso = _logged_in_sso()
-    start = async_primitives.Detached.start
-    logins = iter(["refresh-s3cr3t-login"])
-
-    def login_first(self: async_primitives.Detached[object]) -> None:
-        for token in logins:
-            sso._logged_in(token, None)
-        start(self)
-
-    monkeypatch.setattr(async_primitives.Detached, "start", login_first)
+    _log_in_before_the_first_refresh_starts(monkeypatch, async_primitives.Detached, sso)
     client = _async_sso_client(sso, _sso_handler(refresh))
     with anyio.fail_after(5):
         assert (await client.chat_sessions.get_by_id(id="s1")).id == "s1"
@@ -1185,15 +1193,7 @@ def test_a_login_between_a_sync_refresh_claim_and_its_request_makes_it_claim_aga
 
     refresh = SSORefreshEndpoint()
     sso = _logged_in_sso()
-    start = sync_primitives.Detached.start
-    logins = iter(["refresh-s3cr3t-login"])
-
-    def login_first(self: sync_primitives.Detached[object]) -> None:
-        for token in logins:
-            sso._logged_in(token, None)
-        start(self)
-
-    monkeypatch.setattr(sync_primitives.Detached, "start", login_first)
+    _log_in_before_the_first_refresh_starts(monkeypatch, sync_primitives.Detached, sso)
     client = Albert(
         auth_manager=sso,
         http_client=httpx.Client(transport=httpx.MockTransport(_sso_handler(refresh))),

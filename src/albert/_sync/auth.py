@@ -362,7 +362,7 @@ class TokenProvider:
 
     def _fetch_client_credentials(self, credentials: AlbertClientCredentials) -> AccessToken:
         request = client_credentials_request(credentials)
-        response = self._send(request)
+        response = self._send(request, timeout=self._timeout)
         if not response.is_success:
             raise token_endpoint_error(request, response)
         now = self.clock()
@@ -386,7 +386,7 @@ class TokenProvider:
         from albert._backends.login_callback import LoginCallbackServer
 
         check = email_check_request(sso, tenant_id=tenant_id)
-        check_email_response(check, self._send(check), email=sso.email)
+        check_email_response(check, self._send(check, timeout=self._timeout), email=sso.email)
         server = LoginCallbackServer(minimum_port=minimum_port, maximum_port=maximum_port)
         login_url = sso_login_url(sso, port=server.port, tenant_id=tenant_id)
         logger.info("SSO login: opening the browser; waiting on 127.0.0.1:%d", server.port)
@@ -503,9 +503,7 @@ class TokenProvider:
         tokens = parse_sso_tokens(request, response, now=self.clock(), wall_now=time.time())
         return select_tenant(tokens, sso._tenant, email=sso.email)
 
-    def _send(self, auth: AuthRequest, *, timeout: httpx.Timeout | None = None) -> httpx.Response:
-        # timeout: None sends with the client's (httpx's own None, "no timeout", is
-        # never passed here: it is an httpx.Timeout whose phases are None).
+    def _send(self, auth: AuthRequest, *, timeout: httpx.Timeout) -> httpx.Response:
         request = self._client.build_request(
             auth.method,
             auth.url,
@@ -513,7 +511,7 @@ class TokenProvider:
             data=auth.form,
             json=auth.json,
             headers=self._headers,
-            timeout=self._timeout if timeout is None else timeout,
+            timeout=timeout,
         )
         started = primitives.monotonic()
         try:
