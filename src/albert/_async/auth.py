@@ -31,6 +31,7 @@ from albert.core.auth_tokens import (
     parse_sso_tokens,
     select_tenant,
     sso_login_url,
+    sso_refresh_error,
     sso_refresh_request,
     token_endpoint_error,
     with_bounded_phases,
@@ -194,7 +195,7 @@ class AsyncTokenProvider:
         """Fetch a token unless a caller ahead in line already did (or already failed)."""
         finished_before = self._finished
         if isinstance(self.manager, AlbertSSOClient):
-            self._refuse_to_block_this_thread(self.manager)
+            self.manager._refuse_to_wait_here(blocking=primitives.WAITING_BLOCKS_THE_THREAD)
         async with self._lock:
             token = self._token
             logins = self._logins
@@ -262,7 +263,7 @@ class AsyncTokenProvider:
         sso = self.manager
         if not isinstance(sso, AlbertSSOClient):
             raise TypeError("authenticate() logs in through the browser: it needs AlbertSSOClient")
-        self._refuse_to_block_this_thread(sso)
+        sso._refuse_to_wait_here(blocking=primitives.WAITING_BLOCKS_THE_THREAD)
         async with self._lock:
             await self._log_in(
                 sso,
@@ -325,7 +326,12 @@ class AsyncTokenProvider:
                             "started did not complete; call authenticate() to try again"
                         )
                     break
-                self._check_wait(sso, give_up, "logging in")
+                sso._refuse_to_wait_here(blocking=primitives.WAITING_BLOCKS_THE_THREAD)
+                if primitives.monotonic() > give_up:
+                    raise AlbertAuthError(
+                        f"SSO: another client of {sso.email}'s manager has been logging in "
+                        "for too long; log in again (authenticate())"
+                    )
                 waited = True
                 await primitives.sleep(_SHARED_WAIT_POLL)
             await self._browser_login(
@@ -337,26 +343,6 @@ class AsyncTokenProvider:
             )
         finally:
             sso._finish_login(owner)
-
-    def _refuse_to_block_this_thread(self, sso: AlbertSSOClient) -> None:
-        """Raise if a blocking caller would wait for work this very thread must do."""
-        if primitives.WAITING_BLOCKS_THE_THREAD and sso._busy_on_this_thread():
-            # A non-blocking client on this thread's event loop holds the
-            # work: blocking here would keep it from ever finishing.
-            raise AlbertAuthError(
-                f"SSO: a non-blocking client on this thread is logging in or refreshing "
-                f"the token for {sso.email}; a blocking client cannot wait for it here. "
-                "Give each kind of client its own AlbertSSOClient."
-            )
-
-    def _check_wait(self, sso: AlbertSSOClient, give_up: float, doing: str) -> None:
-        """Raise rather than wait for another client of ``sso`` in vain."""
-        self._refuse_to_block_this_thread(sso)
-        if primitives.monotonic() > give_up:
-            raise AlbertAuthError(
-                f"SSO: another client of {sso.email}'s manager has been {doing} for too "
-                "long; log in again (authenticate())"
-            )
 
     async def _fetch_client_credentials(self, credentials: AlbertClientCredentials) -> AccessToken:
         request = client_credentials_request(credentials)
@@ -423,7 +409,7 @@ class AsyncTokenProvider:
                 if isinstance(claim, AccessToken):
                     return claim  # another client of the same manager refreshed it
                 if claim is None:
-                    self._refuse_to_block_this_thread(sso)
+                    sso._refuse_to_wait_here(blocking=primitives.WAITING_BLOCKS_THE_THREAD)
                     await primitives.sleep(_SHARED_WAIT_POLL)
                     continue
                 request = sso_refresh_request(sso.base_url, claim)
@@ -492,14 +478,7 @@ class AsyncTokenProvider:
         """Send the refresh request and return the tokens of the manager's tenant."""
         response = await self._send(request, timeout=timeout)
         if not response.is_success:
-            error = token_endpoint_error(request, response)
-            if isinstance(error, AlbertAuthError):
-                error = AlbertAuthError(
-                    f"{error.message}; log in again (authenticate())",
-                    status_code=error.status_code,
-                    request_id=error.request_id,
-                )
-            raise error
+            raise sso_refresh_error(request, response)
         tokens = parse_sso_tokens(request, response, now=self.clock(), wall_now=time.time())
         return select_tenant(tokens, sso._tenant, email=sso.email)
 

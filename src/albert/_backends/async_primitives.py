@@ -138,7 +138,6 @@ class Detached(Generic[T]):
         self._done = anyio.Event()
         self._launched = False
         self._task: Any = None  # the asyncio task (None under trio)
-        self._finished = False  # for waiters on another event loop
         self._value: T | None = None
         self._returned = False
         self._error: Exception | None = None
@@ -173,7 +172,6 @@ class Detached(Generic[T]):
         except Exception as exc:  # for the caller; a trio system task must not raise
             self._error = exc
         finally:
-            self._finished = True
             self._done.set()
 
     async def result(self) -> T:
@@ -209,7 +207,7 @@ class Detached(Generic[T]):
                 await anyio.sleep(_SETTLE_POLL)
 
     def _running(self) -> bool:
-        if not self._launched or self._finished:
+        if not self._launched or self._done.is_set():  # a flag: readable from any loop
             return False
         task = self._task
         # An asyncio task cancelled before its first step never runs `_run`'s

@@ -438,6 +438,28 @@ class AlbertSSOClient(BaseModel):
             if self._login_owner is owner:
                 self._login_owner = self._login_thread = None
 
+    def _refuse_to_wait_here(self, *, blocking: bool) -> None:
+        """Raise if a blocking caller would wait for work this very thread must do.
+
+        Parameters
+        ----------
+        blocking : bool
+            Whether the caller's waits block its thread (the sync client's do).
+
+        Raises
+        ------
+        AlbertAuthError
+            If ``blocking`` and a non-blocking client on this thread's event
+            loop holds the login or the refresh: blocking here would keep it
+            from ever finishing.
+        """
+        if blocking and self._busy_on_this_thread():
+            raise AlbertAuthError(
+                f"SSO: a non-blocking client on this thread is logging in or refreshing "
+                f"the token for {self.email}; a blocking client cannot wait for it here. "
+                "Give each kind of client its own AlbertSSOClient."
+            )
+
     def _busy_on_this_thread(self) -> bool:
         """Tell whether a login or a refresh under way was claimed on the calling thread."""
         me = threading.get_ident()

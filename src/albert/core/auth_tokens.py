@@ -44,6 +44,7 @@ __all__ = [
     "parse_sso_tokens",
     "select_tenant",
     "sso_login_url",
+    "sso_refresh_error",
     "sso_refresh_request",
     "token_endpoint_error",
     "token_request_error",
@@ -634,6 +635,35 @@ def check_email_response(request: AuthRequest, response: httpx.Response, *, emai
     raise token_endpoint_error(request, response)
 
 
+def sso_refresh_error(
+    request: AuthRequest, response: httpx.Response
+) -> AlbertAuthError | AlbertHTTPError:
+    """Build the error for an SSO refresh answered with an error status.
+
+    As `token_endpoint_error`; a refusal also says what to do: log in again.
+
+    Parameters
+    ----------
+    request : AuthRequest
+        The refresh request that was sent.
+    response : httpx.Response
+        The error response.
+
+    Returns
+    -------
+    AlbertAuthError | AlbertHTTPError
+        The error to raise; its message never quotes a secret.
+    """
+    error = token_endpoint_error(request, response)
+    if not isinstance(error, AlbertAuthError):
+        return error
+    return AlbertAuthError(
+        f"{error.message}; log in again (authenticate())",
+        status_code=error.status_code,
+        request_id=error.request_id,
+    )
+
+
 def with_bounded_phases(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
     """Return ``timeout`` with every unbounded phase bounded by ``seconds``.
 
@@ -671,20 +701,14 @@ def longest_request(timeout: httpx.Timeout) -> float:
     Parameters
     ----------
     timeout : httpx.Timeout
-        A timeout with every phase bounded (see `with_bounded_phases`).
+        The request's timeout.
 
     Returns
     -------
     float
         The sum of the connect, write, read and pool timeouts (a read timeout
-        bounds each read: a server that trickles its answer can take longer).
-
-    Raises
-    ------
-    ValueError
-        If a phase is unbounded.
+        bounds each read: a server that trickles its answer can take longer);
+        ``math.inf`` if a phase is unbounded.
     """
     phases = (timeout.connect, timeout.write, timeout.read, timeout.pool)
-    if any(phase is None for phase in phases):
-        raise ValueError("every phase of the timeout must be bounded")
-    return float(sum(phase for phase in phases if phase is not None))
+    return math.fsum(math.inf if phase is None else phase for phase in phases)
