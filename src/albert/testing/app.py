@@ -64,6 +64,8 @@ _crash_log = logging.getLogger("uvicorn.error")
 #: The client id and secret the token endpoint accepts unless told otherwise.
 DEFAULT_CLIENT_ID = "albert-local"
 DEFAULT_CLIENT_SECRET = "albert-local-secret"
+#: Items in a page of a listing unless told otherwise.
+DEFAULT_PAGE_SIZE = 50
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -245,7 +247,7 @@ class EmulatorApp:
         db_path: str | os.PathLike[str] | None = None,
         token: str | None = None,
         client_credentials: Mapping[str, str] | None = None,
-        page_size: int = 50,
+        page_size: int = DEFAULT_PAGE_SIZE,
         user: str = "usr-local",
         token_lifetime: float = 3600.0,
         tenants: Sequence[str] = ("tnt-local",),

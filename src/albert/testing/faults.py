@@ -205,15 +205,14 @@ class FaultInjector:
             _check_header(name, value)
         if isinstance(retry_after, str):
             _check_header("Retry-After", retry_after)
+            all_headers["Retry-After"] = retry_after
+        elif retry_after is not None:
+            all_headers["Retry-After"] = str(math.ceil(_seconds(retry_after, "retry_after")))
         if not isinstance(body, str):
             try:  # as it will be sent: strict JSON, no NaN
                 json.dumps(body, allow_nan=False)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"body must be a string or strict JSON: {exc}") from None
-        if isinstance(retry_after, str):
-            all_headers["Retry-After"] = retry_after
-        elif retry_after is not None:
-            all_headers["Retry-After"] = str(math.ceil(_seconds(retry_after, "retry_after")))
         fault = Fault(
             method=_method(method),
             path=_pattern(path),

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from albert.testing._extra import missing_extra
-from albert.testing.app import EmulatorApp
+from albert.testing.app import DEFAULT_PAGE_SIZE, EmulatorApp
 from albert.testing.faults import FaultInjector
 
 try:
@@ -148,7 +148,7 @@ class LocalAlbert:
             app = EmulatorApp(
                 db_path=db_path,
                 token=token,
-                page_size=50 if page_size is None else page_size,
+                page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
                 client_credentials=client_credentials,
             )
             self._owns_app = True
