@@ -395,6 +395,8 @@ def test_one_client_under_two_event_loops(serve) -> None:
     assert asyncio.run(get()) == b"again"
     assert asyncio.run(get()) == b"again"
     assert server.connections == 2
+    time.sleep(0.1)
+    assert server.open_now == 0  # each asyncio.run closed its loop's connection on the way out
     asyncio.run(http.aclose())
 
 
@@ -516,3 +518,30 @@ async def test_closing_the_client_closes_a_response_still_open(serve) -> None:
     await response.aclose()
     await anyio.sleep(0.1)
     assert server.open_now == 0
+
+
+def test_two_live_event_loops_taking_turns(serve) -> None:
+    server = serve(lambda exchange: ok(b"turn"))
+    http = client(server)
+    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+    try:
+        for turn in range(6):
+            loop = loops[turn % 2]
+            assert loop.run_until_complete(http.get("/")).content == b"turn"
+        assert server.connections == 2  # one per loop, each kept across the turns
+    finally:
+        for loop in loops:
+            loop.run_until_complete(loop.shutdown_asyncgens())  # as asyncio.run ends
+            loop.close()
+    time.sleep(0.1)
+    assert server.open_now == 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_handshake_that_never_ends_is_a_connect_timeout(serve) -> None:
+    server = serve(lambda exchange: ok())  # plain TCP: it never answers the TLS hello
+    https = f"https://localhost:{server.port}/"
+    async with httpx.AsyncClient(transport=AsyncioTransport()) as http:
+        with pytest.raises(httpx.ConnectTimeout):
+            await http.get(https, timeout=httpx.Timeout(5, connect=0.2))
+        assert http._transport._asyncio_pool._open == 0  # type: ignore[attr-defined]

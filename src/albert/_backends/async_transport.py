@@ -105,6 +105,7 @@ async def _close_on_loop_shutdown(
     try:
         yield
     finally:
+        pool.forget_loop(loop)
         await pool.close_loop_connections(loop)
 
 
@@ -115,26 +116,26 @@ async def _connect_within(
     if timeout is None:
         return await connecting
     task = asyncio.ensure_future(connecting)
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
-
-    expiry = loop.call_later(timeout, expire)
     try:
-        return await task
-    except asyncio.CancelledError:
-        if task.done() and not task.cancelled() and task.exception() is None:
-            task.result().close()  # connected just as the caller was cancelled
-        current = asyncio.current_task()
-        caller_cancelled = current is not None and getattr(current, "cancelling", lambda: 0)()
-        if expired and not caller_cancelled:
-            raise _Expired() from None
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:  # the caller's cancellation, never the timer's
+        _abandon(task)
         raise
-    finally:
-        expiry.cancel()
+    if not done:
+        _abandon(task)
+        raise _Expired()
+    return task.result()
+
+
+def _abandon(task: asyncio.Future[_Connection]) -> None:
+    """Cancel a connect; if it opened a connection all the same, close it."""
+    task.cancel()
+    task.add_done_callback(_close_if_connected)
+
+
+def _close_if_connected(task: asyncio.Future[_Connection]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        task.result().close()
 
 
 def _has_data(sock: socket.socket) -> bool:
@@ -235,6 +236,18 @@ class _Connection(asyncio.Protocol):
         if writable is not None and not writable.done():
             writable.set_result(None)
 
+    @property
+    def lost(self) -> bool:
+        """Whether the connection was closed, by either side."""
+        return self._lost
+
+    def resume_reading(self) -> None:
+        """Read again after back-pressure paused reading: the bytes read were consumed."""
+        self._unread = 0
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
     def _end_of_data(self) -> None:
         if not self._eof:
             self._eof = True
@@ -266,7 +279,7 @@ class _Connection(asyncio.Protocol):
         if self.closed.done():  # asyncio already let go of the socket
             return
         if self.loop.is_closed():
-            # Its loop is gone without running our sentinel (see `_Pool.watch`).
+            # Its loop closed without running our sentinel (see `_Pool._watch`).
             if self.sock is not None:
                 self.sock.close()
         elif self.transport is not None:
@@ -292,10 +305,9 @@ class _Connection(asyncio.Protocol):
             raise httpx.LocalProtocolError(str(exc)) from exc
         except httpx.WriteError:
             # The server may have answered before reading the whole request (a
-            # 413, say) and closed: its answer is what the caller needs. As
-            # httpcore does, the write error is raised only when there is none.
-            if self._received == 0 and not self._eof:
-                raise
+            # 413, say) and closed: its answer is what the caller needs. As in
+            # httpcore, reading the head then returns it, or says why there is none.
+            pass
 
     def _write(self, data: bytes | None) -> None:
         if self._lost:
@@ -328,10 +340,7 @@ class _Connection(asyncio.Protocol):
                 )
             if event is not h11.NEED_DATA:
                 return event
-            self._unread = 0
-            if self._reading_paused and self.transport is not None:
-                self._reading_paused = False
-                self.transport.resume_reading()
+            self.resume_reading()
             self._readable = self.loop.create_future()
             try:
                 await _wait(self.loop, self._readable, timeout, httpx.ReadTimeout)
@@ -371,8 +380,8 @@ class _Pool:
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._in_use: set[_Connection] = set()
-        self._watched_loop: asyncio.AbstractEventLoop | None = None
-        self._sentinel: AsyncGenerator[None, None] | None = None
+        self._last_loop: asyncio.AbstractEventLoop | None = None
+        self._sentinels: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
         self._closed = False
 
     async def acquire(
@@ -380,7 +389,7 @@ class _Pool:
     ) -> _Connection:
         """Return an idle connection to ``url``'s origin, or a new one."""
         origin: Origin = (url.raw_scheme, url.raw_host, url.port or 0)
-        if loop is not self._watched_loop:
+        if loop is not self._last_loop:
             await self._watch(loop)
         deadline = None
         while True:
@@ -392,7 +401,7 @@ class _Pool:
                 return connection
             if self._max_connections is None or self._open < self._max_connections:
                 break
-            if self._close_one_idle():
+            if self._close_one_idle() or self._reclaim_from_closed_loops():
                 continue
             pool_timeout = timeouts.get("pool")
             if pool_timeout is not None and deadline is None:
@@ -405,6 +414,9 @@ class _Pool:
             self._open -= 1
             self._wake_one()
             raise
+        if self._closed:
+            self._drop(connection)
+            raise httpx.ConnectError("the transport was closed while connecting")
         self._in_use.add(connection)
         return connection
 
@@ -412,9 +424,21 @@ class _Pool:
         # A suspended async generator is closed by the loop's shutdown_asyncgens
         # (asyncio.run does it) while the loop still runs: the connections opened
         # on it are closed then, not left for the garbage collector to warn of.
-        self._watched_loop = loop
-        self._sentinel = _close_on_loop_shutdown(self, loop)
-        await self._sentinel.__anext__()
+        # One per loop, kept while the loop lives: the loop holds it weakly, and a
+        # sentinel collected early would close that loop's connections at once.
+        self._last_loop = loop
+        for closed in [other for other in self._sentinels if other.is_closed()]:
+            del self._sentinels[closed]
+        if loop not in self._sentinels:
+            sentinel = _close_on_loop_shutdown(self, loop)
+            await sentinel.__anext__()
+            self._sentinels[loop] = sentinel
+
+    def forget_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Stop watching ``loop``, whose sentinel is being closed."""
+        self._sentinels.pop(loop, None)
+        if self._last_loop is loop:
+            self._last_loop = None
 
     async def close_loop_connections(self, loop: asyncio.AbstractEventLoop) -> None:
         """Close the connections opened on ``loop``, which is shutting down."""
@@ -430,9 +454,14 @@ class _Pool:
 
     def _take_idle(self, origin: Origin, loop: asyncio.AbstractEventLoop) -> _Connection | None:
         idle = self._idle.get(origin)
+        if not idle:
+            return None
         now = time.monotonic()
-        while idle:
-            connection = idle.pop()
+        for index in range(len(idle) - 1, -1, -1):  # newest first
+            connection = idle[index]
+            if connection.loop is not loop and not connection.loop.is_closed():
+                continue  # another live loop's (loops taking turns on one thread)
+            del idle[index]
             self._idle_count -= 1
             if connection.loop is loop and connection.is_reusable(now, self._expiry):
                 return connection
@@ -446,6 +475,14 @@ class _Pool:
                 self._drop(idle.pop(0))
                 return True
         return False
+
+    def _reclaim_from_closed_loops(self) -> bool:
+        # In use on a loop closed without shutting down its async generators
+        # (our sentinel's cue): nobody will give these back.
+        dead = [connection for connection in self._in_use if connection.loop.is_closed()]
+        for connection in dead:
+            self._drop(connection)
+        return bool(dead)
 
     async def _wait_for_room(self, loop: asyncio.AbstractEventLoop, timeout: float | None) -> None:
         waiter: asyncio.Future[None] = loop.create_future()
@@ -511,11 +548,13 @@ class _Pool:
         state = connection.h11
         if (
             not self._closed
+            and not connection.lost
             and state.our_state is h11.DONE
             and state.their_state is h11.DONE
             and self._idle_count < self._max_idle_or_infinite()
         ):
             self._in_use.discard(connection)
+            connection.resume_reading()
             state.start_next_cycle()
             connection.idle_since = time.monotonic()
             self._idle.setdefault(connection.origin, []).append(connection)
@@ -602,26 +641,32 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
     limits : httpx.Limits, optional
         The connection pool's limits: connections open at once, idle ones kept,
         and how long an idle one is kept.
-    **kwargs
-        Passed to `httpx.AsyncHTTPTransport` (``verify``, ``cert``,
-        ``trust_env``), which also serves the requests made under trio or
-        while a test library mocks httpx.
+    verify : ssl.SSLContext | str | bool, optional
+        How to verify servers' certificates, as httpx takes it.
+    cert : str | tuple | None, optional
+        A client certificate, as httpx takes it.
+    trust_env : bool, optional
+        Whether ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` apply.
 
     Notes
     -----
     Only HTTP/1.1 and no proxy: a client that needs a proxy gets it from
     httpx's mounts (``HTTPS_PROXY`` and the like), which do not come here.
+    The fallback (httpx's own transport) shares the same TLS settings.
     """
 
-    def __init__(self, limits: httpx.Limits | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        limits: httpx.Limits | None = None,
+        *,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Any = None,
+        trust_env: bool = True,
+    ) -> None:
         limits = httpx.Limits() if limits is None else limits
-        super().__init__(limits=limits, **kwargs)
-        ssl_context = httpx.create_ssl_context(
-            verify=kwargs.get("verify", True),
-            cert=kwargs.get("cert"),
-            trust_env=kwargs.get("trust_env", True),
-        )
+        ssl_context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
         ssl_context.set_alpn_protocols(["http/1.1"])
+        super().__init__(limits=limits, verify=ssl_context, trust_env=trust_env)
         self._asyncio_pool = _Pool(limits, ssl_context)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
