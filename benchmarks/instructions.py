@@ -4,7 +4,7 @@
 
 Wall-clock figures on a shared machine move by tens of percent from one
 minute to the next; instruction counts do not. For each contender (the typed
-floor and ours, sync and async), ``worker.py`` runs under ``valgrind
+floor and ours, sync and async; the published package, async), ``worker.py`` runs under ``valgrind
 --tool=callgrind`` twice against the benchmark server: once with the warm-up
 only, once with the warm-up and one timed listing. The difference is what one
 listing of ``--messages`` messages costs that client's process in user-space
@@ -34,7 +34,14 @@ sys.path.insert(0, os.fspath(Path(__file__).resolve().parent))
 
 import run  # the benchmark runner: its server and virtualenvs
 
-PAIRS = [("floor-sync", "ours-sync"), ("floor-async", "ours-async")]
+#: (the contender compared with, ours): each ratio is ours' throughput over the first's.
+PAIRS = [
+    ("floor-sync", "ours-sync"),
+    ("floor-async", "ours-async"),
+    ("published-async", "ours-async"),
+]
+#: The virtualenv each contender runs in (the published package lives in its own).
+ENV_OF = {"published-async": "published"}
 
 
 def count(contender: str, base_url: str, messages: int, reps: int) -> int:
@@ -55,7 +62,7 @@ def count(contender: str, base_url: str, messages: int, reps: int) -> int:
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={out}",
-                run.python_of("ours"),
+                run.python_of(ENV_OF.get(contender, "ours")),
                 os.fspath(run.HERE / "worker.py"),
                 json.dumps(spec),
             ],
@@ -78,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed: nothing to count", file=sys.stderr)
         return 2
-    problems = run.prepare_envs({"ours"}, print)
+    problems = run.prepare_envs({"ours", "published"}, print)
     if problems:
         print(f"cannot prepare the virtualenv: {problems}", file=sys.stderr)
         return 1
@@ -96,13 +103,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print(f"instructions of one listing of {args.messages:,} messages (client process only)")
     verdicts = []
-    for floor, ours in PAIRS:
-        costs = {c: results[c]["with_one"] - results[c]["warmup_only"] for c in (floor, ours)}
-        ratio = costs[floor] / costs[ours]
-        verdicts.append({"floor": floor, "ours": ours, "costs": costs, "throughput_ratio": ratio})
+    for other, ours in PAIRS:
+        costs = {c: results[c]["with_one"] - results[c]["warmup_only"] for c in (other, ours)}
+        ratio = costs[other] / costs[ours]
+        verdicts.append({"floor": other, "ours": ours, "costs": costs, "throughput_ratio": ratio})
         print(
-            f"   {ours}: {costs[ours] / 1e6:,.0f} M, {floor}: {costs[floor] / 1e6:,.0f} M;"
-            f" ours at {ratio:.3f}x the floor's throughput, counting instructions"
+            f"   {ours}: {costs[ours] / 1e6:,.0f} M, {other}: {costs[other] / 1e6:,.0f} M;"
+            f" ours at {ratio:.3f}x {other}'s throughput, counting instructions"
         )
     payload = {
         "messages": args.messages,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import respx
 
-from albert import AsyncAlbert
+from albert import Albert, AsyncAlbert
 from albert._backends.async_transport import AsyncioTransport
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -545,3 +545,27 @@ async def test_a_handshake_that_never_ends_is_a_connect_timeout(serve) -> None:
         with pytest.raises(httpx.ConnectTimeout):
             await http.get(https, timeout=httpx.Timeout(5, connect=0.2))
         assert http._transport._asyncio_pool._open == 0  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def proxy_env(serve, monkeypatch: pytest.MonkeyPatch) -> ScriptedServer:
+    session = b'{"id": "s1", "name": "via proxy", "sourceSessionId": "x"}'
+    proxy = serve(lambda exchange: ok(session, "Content-Type: application/json"))
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    return proxy
+
+
+async def test_a_proxy_named_by_the_environment_is_used(proxy_env: ScriptedServer) -> None:
+    async with AsyncAlbert(base_url="http://albert.invalid", token="t", max_retries=0) as albert:
+        assert (await albert.chat_sessions.get_by_id(id="s1")).name == "via proxy"
+    [exchange] = proxy_env.exchanges
+    assert exchange.request_line == "GET http://albert.invalid/api/v3/chats/sessions/s1 HTTP/1.1"
+
+
+def test_a_proxy_named_by_the_environment_is_used_sync(proxy_env: ScriptedServer) -> None:
+    with Albert(base_url="http://albert.invalid", token="t", max_retries=0) as albert:
+        assert albert.chat_sessions.get_by_id(id="s1").name == "via proxy"
+    [exchange] = proxy_env.exchanges
+    assert exchange.request_line == "GET http://albert.invalid/api/v3/chats/sessions/s1 HTTP/1.1"

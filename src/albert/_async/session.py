@@ -13,7 +13,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from albert._async.auth import AsyncTokenProvider
 from albert._backends import async_primitives as primitives
-from albert._backends.async_transport import new_transport
+from albert._backends.async_transport import pool_options
 from albert.core.auth import AuthManager, resolve_auth_base_url
 from albert.core.config import (
     DEFAULT_MAX_RETRIES,
@@ -130,10 +130,10 @@ class AsyncAlbertSession:
             self._client = httpx.AsyncClient(
                 headers=shared,
                 timeout=self.timeout,
-                transport=new_transport(
+                follow_redirects=False,
+                **pool_options(
                     limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
                 ),
-                follow_redirects=False,
             )
             self._merged_headers: dict[str, str] | None = None
             self._api_headers = tuple(api_only.items())

@@ -26,12 +26,13 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import Any
+from urllib.request import getproxies
 
 import h11
 import httpcore
 import httpx
 
-__all__ = ["AsyncioTransport", "new_transport"]
+__all__ = ["AsyncioTransport", "pool_options"]
 
 #: The longest response head h11 may wait for (as httpcore allows).
 _MAX_HEAD_SIZE = 100 * 1024
@@ -46,8 +47,8 @@ _READ_AHEAD = 256 * 1024
 Origin = tuple[bytes, bytes, int]
 
 
-def new_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    """Return the transport a client made by the SDK sends its requests with.
+def pool_options(limits: httpx.Limits) -> dict[str, Any]:
+    """Return the arguments that give a client made by the SDK its connection pool.
 
     Parameters
     ----------
@@ -56,10 +57,20 @@ def new_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
 
     Returns
     -------
-    httpx.AsyncBaseTransport
-        An `AsyncioTransport`.
+    dict[str, Any]
+        ``transport=`` an `AsyncioTransport`; or, when the environment names a
+        proxy (``HTTPS_PROXY`` and the like), ``limits=`` alone: httpx then
+        builds its own transports, proxies included, and a client given a
+        transport would ignore the environment's proxies.
     """
-    return AsyncioTransport(limits=limits)
+    if _environment_names_a_proxy():
+        return {"limits": limits}
+    return {"transport": AsyncioTransport(limits=limits)}
+
+
+def _environment_names_a_proxy() -> bool:
+    # What httpx reads with trust_env (the default); "no" alone (NO_PROXY) names none.
+    return any(scheme != "no" for scheme in getproxies())
 
 
 def _mocked() -> bool:
@@ -501,7 +512,7 @@ class _Pool:
     def _wake_one(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
-            if not waiter.done():
+            if not waiter.done() and not waiter.get_loop().is_closed():
                 waiter.set_result(None)
                 return
 
@@ -589,8 +600,10 @@ class _Pool:
         self._idle_count = 0
         while self._waiters:
             waiter = self._waiters.popleft()
-            if not waiter.done():
+            if not waiter.done() and not waiter.get_loop().is_closed():
                 waiter.set_result(None)  # it finds the pool closed
+        self._sentinels.clear()  # (their loops are not kept alive by a closed pool)
+        self._last_loop = None
         return closing
 
 
@@ -650,9 +663,12 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
 
     Notes
     -----
-    Only HTTP/1.1 and no proxy: a client that needs a proxy gets it from
-    httpx's mounts (``HTTPS_PROXY`` and the like), which do not come here.
-    The fallback (httpx's own transport) shares the same TLS settings.
+    HTTP/1.1 only, and no proxy: `pool_options` leaves a client to httpx's
+    own transports when the environment names a proxy. The fallback (httpx's
+    own transport) shares the same TLS settings. Like httpx's, a transport
+    serves one event loop at a time: loops taking turns on one thread keep
+    their own connections, but a client shared by loops running at once in
+    several threads is not supported.
     """
 
     def __init__(

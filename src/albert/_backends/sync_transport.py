@@ -1,4 +1,4 @@
-"""The HTTP transport `Albert` sends its requests with: httpx's own.
+"""The connection pool of the clients `Albert` makes: httpx's own.
 
 The sync counterpart of `albert._backends.async_transport`. httpx's sync
 transport has no event loop to go through, and its cost per call is within
@@ -7,13 +7,15 @@ the SDK's targets of raw httpx, so `Albert` keeps it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-__all__ = ["new_transport"]
+__all__ = ["pool_options"]
 
 
-def new_transport(limits: httpx.Limits) -> httpx.BaseTransport:
-    """Return the transport a client made by the SDK sends its requests with.
+def pool_options(limits: httpx.Limits) -> dict[str, Any]:
+    """Return the arguments that give a client made by the SDK its connection pool.
 
     Parameters
     ----------
@@ -22,7 +24,8 @@ def new_transport(limits: httpx.Limits) -> httpx.BaseTransport:
 
     Returns
     -------
-    httpx.BaseTransport
-        httpx's default transport, with these limits.
+    dict[str, Any]
+        ``limits=`` alone: httpx builds its transports (proxies from the
+        environment included).
     """
-    return httpx.HTTPTransport(limits=limits)
+    return {"limits": limits}

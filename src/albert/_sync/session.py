@@ -14,7 +14,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from albert._backends import sync_primitives as primitives
-from albert._backends.sync_transport import new_transport
+from albert._backends.sync_transport import pool_options
 from albert._sync.auth import TokenProvider
 from albert.core.auth import AuthManager, resolve_auth_base_url
 from albert.core.config import (
@@ -132,10 +132,10 @@ class AlbertSession:
             self._client = httpx.Client(
                 headers=shared,
                 timeout=self.timeout,
-                transport=new_transport(
+                follow_redirects=False,
+                **pool_options(
                     limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
                 ),
-                follow_redirects=False,
             )
             self._merged_headers: dict[str, str] | None = None
             self._api_headers = tuple(api_only.items())
