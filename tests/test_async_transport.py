@@ -569,3 +569,38 @@ def test_a_proxy_named_by_the_environment_is_used_sync(proxy_env: ScriptedServer
         assert albert.chat_sessions.get_by_id(id="s1").name == "via proxy"
     [exchange] = proxy_env.exchanges
     assert exchange.request_line == "GET http://albert.invalid/api/v3/chats/sessions/s1 HTTP/1.1"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_address_that_never_answers_does_not_use_up_the_connect_timeout(
+    serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A host with two addresses whose first drops packets (a broken IPv6 route):
+    # the second is tried a quarter of a second later, not after the timeout.
+    server = serve(lambda exchange: ok(b"second"))
+    loop = asyncio.get_running_loop()
+    tried: list[object] = []
+
+    async def addresses(host: str, port: int, **kwargs: object) -> list[tuple]:
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", 1, 0, 0)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", server.port)),
+        ]
+
+    real_connect = loop.sock_connect
+
+    async def sock_connect(sock: socket.socket, address: tuple) -> None:
+        tried.append(address[0])
+        if address[0] == "::1":
+            await asyncio.sleep(30)  # dropped: never answers
+        await real_connect(sock, address)
+
+    monkeypatch.setattr(loop, "getaddrinfo", addresses)
+    monkeypatch.setattr(loop, "sock_connect", sock_connect)
+    async with httpx.AsyncClient(transport=AsyncioTransport()) as http:
+        with anyio.fail_after(3):
+            response = await http.get(
+                f"http://albert.test:{server.port}/", timeout=httpx.Timeout(10)
+            )
+    assert response.content == b"second"
+    assert tried == ["::1", "127.0.0.1"]

@@ -43,6 +43,9 @@ _ORIGINAL_TRANSPORT_HANDLER = httpx.AsyncHTTPTransport.handle_async_request
 _CLOSE_WAIT = 1.0
 #: Bytes read ahead of the consumer before reading pauses (back-pressure).
 _READ_AHEAD = 256 * 1024
+#: How long an address may take to connect before the next one is tried too
+#: (RFC 8305's recommended "Connection Attempt Delay", anyio's default).
+_HAPPY_EYEBALLS_DELAY = 0.25
 
 Origin = tuple[bytes, bytes, int]
 
@@ -82,25 +85,87 @@ def _mocked() -> bool:
 
 
 async def _connected_socket(loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:
-    """Return a socket connected to the first of ``host``'s addresses that accepts."""
-    addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    errors: list[OSError] = []
-    for family, kind, protocol, _, address in addresses:
-        sock = socket.socket(family, kind, protocol)
-        try:
-            sock.setblocking(False)
-            await loop.sock_connect(sock, address)
-        except OSError as exc:
-            sock.close()
-            errors.append(exc)
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    if len(errors) == 1:
+    """Return a socket connected to one of ``host``'s addresses, trying them Happy Eyeballs' way.
+
+    The addresses are tried in turn, families alternating (RFC 8305); one that
+    has not answered within `_HAPPY_EYEBALLS_DELAY` gets company from the next,
+    and the first to connect wins, as anyio (httpcore) connects: an address
+    that drops packets (a broken IPv6 route) costs a quarter of a second, not
+    the whole connect timeout.
+    """
+    addresses = _interleaved(await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    errors: list[BaseException] = []
+    attempts: set[asyncio.Task[socket.socket]] = set()
+    winner: socket.socket | None = None
+    try:
+        for address in addresses:
+            attempts.add(loop.create_task(_connect_to(loop, address)))
+            winner = await _first_connected(attempts, errors, _HAPPY_EYEBALLS_DELAY)
+            if winner is not None:
+                return winner
+        while winner is None and attempts:
+            winner = await _first_connected(attempts, errors, None)
+    finally:
+        for attempt in attempts:  # still running: cancelled, closed if they connect all the same
+            attempt.cancel()
+            attempt.add_done_callback(_close_if_socket)
+    if winner is not None:
+        return winner
+    if len(errors) == 1 and isinstance(errors[0], OSError):
         raise errors[0]
+    if not errors:
+        raise OSError(f"{host} has no address")
     raise OSError(f"no address of {host} accepted a connection: {errors}")
+
+
+def _interleaved(addresses: list[Any]) -> list[Any]:
+    """Alternate address families, the first one first (RFC 8305, section 4)."""
+    by_family: dict[int, list[Any]] = {}
+    for address in addresses:
+        by_family.setdefault(address[0], []).append(address)
+    queues = list(by_family.values())
+    ordered: list[Any] = []
+    while queues:
+        ordered += [queue.pop(0) for queue in queues]
+        queues = [queue for queue in queues if queue]
+    return ordered
+
+
+async def _connect_to(loop: asyncio.AbstractEventLoop, address: Any) -> socket.socket:
+    family, kind, protocol, _, target = address
+    sock = socket.socket(family, kind, protocol)
+    try:
+        sock.setblocking(False)
+        await loop.sock_connect(sock, target)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _first_connected(
+    attempts: set[asyncio.Task[socket.socket]], errors: list[BaseException], delay: float | None
+) -> socket.socket | None:
+    """Wait up to ``delay`` for one of ``attempts`` to end; return its socket, or None."""
+    done, _ = await asyncio.wait(attempts, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    winner = None
+    for attempt in done:
+        attempts.discard(attempt)
+        if attempt.cancelled():
+            continue
+        error = attempt.exception()
+        if error is not None:
+            errors.append(error)
+        elif winner is None:
+            winner = attempt.result()
+        else:
+            attempt.result().close()  # two connected at once: one is enough
+    return winner
+
+
+def _close_if_socket(attempt: asyncio.Task[socket.socket]) -> None:
+    if not attempt.cancelled() and attempt.exception() is None:
+        attempt.result().close()
 
 
 async def _closed(connections: list[_Connection], loop: asyncio.AbstractEventLoop) -> None:
