@@ -9,6 +9,7 @@ what the client sees and what reached the server.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import ssl
 import threading
@@ -604,3 +605,29 @@ async def test_an_address_that_never_answers_does_not_use_up_the_connect_timeout
             )
     assert response.content == b"second"
     assert tried == ["::1", "127.0.0.1"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_every_address_refusing_is_one_connect_error_naming_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ports = []
+    for _ in range(2):
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            ports.append(probe.getsockname()[1])
+    loop = asyncio.get_running_loop()
+
+    async def addresses(host: str, port: int, **kwargs: object) -> list[tuple]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", p)) for p in ports]
+
+    monkeypatch.setattr(loop, "getaddrinfo", addresses)
+    async with httpx.AsyncClient(transport=AsyncioTransport()) as http:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await http.get("http://albert.test/")
+    message = str(caught.value)
+    assert str(ports[0]) in message
+    assert str(ports[1]) in message
+    assert message.index(str(ports[0])) < message.index(str(ports[1]))  # in the order tried
+    cause = caught.value.__cause__
+    assert isinstance(cause, OSError)
+    assert cause.errno == errno.ECONNREFUSED

@@ -94,12 +94,12 @@ async def _connected_socket(loop: asyncio.AbstractEventLoop, host: str, port: in
     the whole connect timeout.
     """
     addresses = _interleaved(await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-    errors: list[BaseException] = []
-    attempts: set[asyncio.Task[socket.socket]] = set()
+    errors: dict[int, OSError] = {}  # by the address's place in the order tried
+    attempts: dict[asyncio.Task[socket.socket], int] = {}
     winner: socket.socket | None = None
     try:
-        for address in addresses:
-            attempts.add(loop.create_task(_connect_to(loop, address)))
+        for place, address in enumerate(addresses):
+            attempts[loop.create_task(_connect_to(loop, address))] = place
             winner = await _first_connected(attempts, errors, _HAPPY_EYEBALLS_DELAY)
             if winner is not None:
                 return winner
@@ -111,11 +111,16 @@ async def _connected_socket(loop: asyncio.AbstractEventLoop, host: str, port: in
             attempt.add_done_callback(_close_if_socket)
     if winner is not None:
         return winner
-    if len(errors) == 1 and isinstance(errors[0], OSError):
-        raise errors[0]
     if not errors:
         raise OSError(f"{host} has no address")
-    raise OSError(f"no address of {host} accepted a connection: {errors}")
+    failures = [errors[place] for place in sorted(errors)]
+    if len(failures) == 1:
+        raise failures[0]
+    numbers = {failure.errno for failure in failures}
+    message = f"no address of {host} accepted a connection: {failures}"
+    if len(numbers) == 1 and None not in numbers:
+        raise OSError(numbers.pop(), message) from failures[-1]
+    raise OSError(message) from failures[-1]
 
 
 def _interleaved(addresses: list[Any]) -> list[Any]:
@@ -144,22 +149,31 @@ async def _connect_to(loop: asyncio.AbstractEventLoop, address: Any) -> socket.s
 
 
 async def _first_connected(
-    attempts: set[asyncio.Task[socket.socket]], errors: list[BaseException], delay: float | None
+    attempts: dict[asyncio.Task[socket.socket], int],
+    errors: dict[int, OSError],
+    delay: float | None,
 ) -> socket.socket | None:
     """Wait up to ``delay`` for one of ``attempts`` to end; return its socket, or None."""
     done, _ = await asyncio.wait(attempts, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
     winner = None
+    unexpected: BaseException | None = None
     for attempt in done:
-        attempts.discard(attempt)
+        place = attempts.pop(attempt)
         if attempt.cancelled():
             continue
         error = attempt.exception()
-        if error is not None:
-            errors.append(error)
+        if isinstance(error, OSError):
+            errors[place] = error  # this address failed: the next one is tried
+        elif error is not None:
+            unexpected = unexpected or error  # a bug, not a network failure: raised
         elif winner is None:
             winner = attempt.result()
         else:
             attempt.result().close()  # two connected at once: one is enough
+    if unexpected is not None:
+        if winner is not None:
+            winner.close()
+        raise unexpected
     return winner
 
 
