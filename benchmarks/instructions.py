@@ -4,11 +4,11 @@
 
 Wall-clock figures on a shared machine move by tens of percent from one
 minute to the next; instruction counts do not. For each contender (the typed
-floor and ours, sync and async; the published package, async), ``worker.py`` runs under ``valgrind
---tool=callgrind`` twice against the benchmark server: once with the warm-up
-only, once with the warm-up and one timed listing. The difference is what one
-listing of ``--messages`` messages costs that client's process in user-space
-instructions, imports and warm-up excluded. The kernel and the server are not
+floor and ours, sync and async; the published package, async), ``worker.py``
+runs under ``valgrind --tool=callgrind`` twice against the benchmark server:
+once with the warm-up only, once with the warm-up and one timed listing. The
+difference is what one listing of ``--messages`` messages costs that client's
+process in user-space instructions, imports and warm-up excluded. The kernel and the server are not
 counted, so the ratio is stricter on the SDK than wall time: every instruction
 of overhead weighs more against a smaller total.
 

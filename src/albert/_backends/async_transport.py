@@ -107,8 +107,7 @@ async def _connected_socket(loop: asyncio.AbstractEventLoop, host: str, port: in
             winner = await _first_connected(attempts, errors, None)
     finally:
         for attempt in attempts:  # still running: cancelled, closed if they connect all the same
-            attempt.cancel()
-            attempt.add_done_callback(_close_if_socket)
+            _abandon(attempt)
     if winner is not None:
         return winner
     if not errors:
@@ -177,11 +176,6 @@ async def _first_connected(
     return winner
 
 
-def _close_if_socket(attempt: asyncio.Task[socket.socket]) -> None:
-    if not attempt.cancelled() and attempt.exception() is None:
-        attempt.result().close()
-
-
 async def _closed(connections: list[_Connection], loop: asyncio.AbstractEventLoop) -> None:
     """Wait until asyncio let go of these connections' sockets (one loop iteration after abort)."""
     pending = [c.closed for c in connections if c.loop is loop and not c.closed.done()]
@@ -217,13 +211,15 @@ async def _connect_within(
     return task.result()
 
 
-def _abandon(task: asyncio.Future[_Connection]) -> None:
-    """Cancel a connect; if it opened a connection all the same, close it."""
+def _abandon(task: asyncio.Future[_Connection] | asyncio.Future[socket.socket]) -> None:
+    """Cancel a connect; if it connected all the same, close what it opened."""
     task.cancel()
     task.add_done_callback(_close_if_connected)
 
 
-def _close_if_connected(task: asyncio.Future[_Connection]) -> None:
+def _close_if_connected(
+    task: asyncio.Future[_Connection] | asyncio.Future[socket.socket],
+) -> None:
     if not task.cancelled() and task.exception() is None:
         task.result().close()
 
@@ -462,7 +458,8 @@ class _Pool:
 
     def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext) -> None:
         self._max_connections = limits.max_connections
-        self._max_idle = limits.max_keepalive_connections
+        max_idle = limits.max_keepalive_connections
+        self._max_idle: float = float("inf") if max_idle is None else max_idle
         self._expiry = limits.keepalive_expiry
         self._ssl_context = ssl_context
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -538,7 +535,6 @@ class _Pool:
             idle[:] = [c for c in idle if c.loop is not loop]
         self._idle_count = sum(len(idle) for idle in self._idle.values())
         for connection in closing:
-            self._in_use.discard(connection)
             self._drop(connection)
         await _closed(closing, loop)
 
@@ -641,7 +637,7 @@ class _Pool:
             and not connection.lost
             and state.our_state is h11.DONE
             and state.their_state is h11.DONE
-            and self._idle_count < self._max_idle_or_infinite()
+            and self._idle_count < self._max_idle
         ):
             self._in_use.discard(connection)
             connection.resume_reading()
@@ -652,9 +648,6 @@ class _Pool:
             self._wake_one()
             return
         self.discard(connection)
-
-    def _max_idle_or_infinite(self) -> float:
-        return float("inf") if self._max_idle is None else self._max_idle
 
     def discard(self, connection: _Connection) -> None:
         """Close a connection that will not be reused, making room for another."""
