@@ -21,7 +21,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def emulator(store: Store) -> EmulatorApp:
-    return EmulatorApp(store=store, token=TOKEN, page_size=2, client_credentials={"svc": "s3cret"})
+    return EmulatorApp(
+        store=store,
+        token=TOKEN,
+        page_size=2,
+        client_credentials={"svc": "s3cret"},
+        sso_emails=["ada@example.com"],
+    )
 
 
 @pytest.fixture

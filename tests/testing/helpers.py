@@ -21,10 +21,16 @@ async def new_session(
 
 
 async def new_message(
-    http: httpx.AsyncClient, sid: str, srid: str = "r0", content: Any = "hi", **fields: Any
+    http: httpx.AsyncClient,
+    sid: str,
+    srid: str = "r0",
+    content: Any = "hi",
+    sequence: str = "000",
+    **fields: Any,
 ) -> dict[str, Any]:
     body = {
         "sourceRequestId": srid,
+        "sequence": sequence,
         "componentType": "text",
         "userType": "user",
         "role": "user",

@@ -98,10 +98,79 @@ async def test_issued_tokens_expire(
     assert expired.json()["message"] == "token expired"
 
 
-def test_the_default_client_credentials() -> None:
-    emulator = EmulatorApp()
-    assert emulator.client_credentials == {"albert-local": "albert-local-secret"}
+async def test_given_no_credentials_it_makes_random_ones() -> None:
+    emulator, other = EmulatorApp(), EmulatorApp()
     assert emulator.token.startswith("local-")
+    [(client_id, secret)] = emulator.client_credentials.items()
+    assert client_id == "albert-local"
+    assert secret != other.client_credentials["albert-local"]  # random, not documented
+    assert emulator.sso_emails == frozenset()
+    form = {**FORM, "client_id": client_id, "client_secret": secret}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=API) as http:
+        assert (await http.post("/login/oauth/token", data=form)).status_code == 200
+
+
+PUBLIC_DEFAULT = {**FORM, "client_id": "albert-local", "client_secret": "albert-local-secret"}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"token": "chosen"}, {"sso_emails": ["ada@example.com"]}, {"client_credentials": {}}],
+    ids=["token", "sso_emails", "no clients"],
+)
+async def test_chosen_credentials_are_the_only_ones(options: dict[str, object]) -> None:
+    emulator = EmulatorApp(**options)  # type: ignore[arg-type]
+    assert emulator.client_credentials == {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=API) as http:
+        for form in (PUBLIC_DEFAULT, {**FORM, "client_id": "albert-local"}):
+            refused = await http.post("/login/oauth/token", data=form)
+            assert refused.status_code == 401
+        # and no token from elsewhere opens the private routes
+        reset = await http.post(
+            "http://emulator/_emulator/reset", headers={"Authorization": "Bearer albert-local"}
+        )
+        assert reset.status_code == 401
+
+
+async def test_sso_is_off_unless_e_mails_are_listed() -> None:
+    for emulator in (EmulatorApp(), EmulatorApp(token="chosen")):
+        transport = httpx.ASGITransport(app=emulator)
+        async with httpx.AsyncClient(transport=transport, base_url=API) as http:
+            login = await http.get(
+                "/login", params={"source": "sdk", "email": "eve@example.com", "port": "5123"}
+            )
+            assert login.status_code == 404
+            assert "location" not in login.headers
+            check = await http.get("/login", params={"email": "eve@example.com"})
+            assert check.status_code == 404
+        assert emulator.store.all("refresh") == []
+
+
+async def test_sso_logs_in_only_the_listed_e_mails(http: httpx.AsyncClient) -> None:
+    for email, status in [("ada@example.com", 302), ("ADA@example.com", 302), ("eve@x.org", 404)]:
+        login = await http.get("/login", params={"source": "sdk", "email": email, "port": "5123"})
+        assert login.status_code == status, email
+
+
+def test_a_store_remembers_the_credentials_of_the_last_run() -> None:
+    store = MemoryStore()
+    first = EmulatorApp(store=store)
+    again = EmulatorApp(store=store)
+    assert (again.token, again.client_credentials) == (first.token, first.client_credentials)
+    chosen = EmulatorApp(store=store, token="chosen")
+    assert (chosen.token, chosen.client_credentials) == ("chosen", {})
+    after = EmulatorApp(store=store)  # what the last run was started with
+    assert (after.token, after.client_credentials) == ("chosen", {})
+    clients = EmulatorApp(store=store, client_credentials={"svc": "s"})
+    assert (clients.token, clients.client_credentials) == ("chosen", {"svc": "s"})
+
+
+def test_a_store_of_an_older_version_keeps_its_token() -> None:
+    store = MemoryStore()
+    store.put("setting", "token", {"value": "old-token"})
+    emulator = EmulatorApp(store=store)
+    assert emulator.token == "old-token"
+    assert store.get("setting", "token") is None
 
 
 async def test_sso_email_check(http: httpx.AsyncClient) -> None:
@@ -127,6 +196,7 @@ async def test_sso_browser_login_and_refresh_rotation(
     assert login.status_code == 302
     location = urlsplit(login.headers["location"])
     assert (location.scheme, location.netloc, location.path) == ("http", "localhost:5123", "/")
+    assert list(parse_qs(location.query)) == ["token"]  # no state sent, none echoed
     refresh = parse_qs(location.query)["token"][0]
 
     traded = await http.post("/login/refresh", json={"refreshtoken": refresh})
@@ -142,6 +212,18 @@ async def test_sso_browser_login_and_refresh_rotation(
     assert reused.status_code == 401  # rotated: the old one is spent
     following = await http.post("/login/refresh", json={"refreshtoken": entry["refreshToken"]})
     assert following.status_code == 200
+
+
+@pytest.mark.parametrize("state", ["s7Hk2", "a b&c=d/é"])
+async def test_sso_login_echoes_the_state(http: httpx.AsyncClient, state: str) -> None:
+    login = await http.get(
+        "/login",
+        params={"source": "sdk", "email": "ada@example.com", "port": "5123", "state": state},
+    )
+    assert login.status_code == 302
+    query = parse_qs(urlsplit(login.headers["location"]).query)
+    assert query["state"] == [state]
+    assert query["token"][0].startswith("rt-")
 
 
 async def new_session_as(http: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, str]:
@@ -184,14 +266,23 @@ def test_the_token_is_remembered_by_the_store() -> None:
     "options",
     [
         {"token": ""},
+        {"token": "two words"},
+        {"token": "t\u00f6k"},
+        {"client_credentials": {"": "s"}},
+        {"client_credentials": {"id": ""}},
+        {"sso_emails": "ada@example.com"},
+        {"sso_emails": ["not-an-email"]},
         {"page_size": 0},
+        {"max_body_size": 0},
         {"token_lifetime": 0},
         {"tenants": []},
         {"store": MemoryStore(), "db_path": "x.db"},
     ],
 )
 def test_bad_options(options: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match=r"token|page_size|tenants|store"):
+    with pytest.raises(
+        ValueError, match=r"token|client|sso_emails|page_size|max_body|tenants|store"
+    ):
         EmulatorApp(**options)  # type: ignore[arg-type]
 
 

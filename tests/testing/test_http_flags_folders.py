@@ -14,7 +14,8 @@ async def test_flags_on_a_message(http: httpx.AsyncClient) -> None:
     url = f"/chats/sessions/{sid}/messages/r0/flag"
     added = await http.post(url, params={"sequence": "000", "type": "starred"})
     assert added.status_code == 201
-    assert added.json() == {
+    flag = added.json()
+    assert flag == {
         "sourceRequestId": "r0",
         "id": message["id"],
         "parentId": sid,
@@ -22,9 +23,17 @@ async def test_flags_on_a_message(http: httpx.AsyncClient) -> None:
         "componentType": "text",
         "sequence": "000",
         "starred": True,
+        "status": "active",
+        "createdBy": "usr-local",
+        "updatedBy": "usr-local",
+        "createdAt": flag["createdAt"],
+        "updatedAt": flag["createdAt"],
+        "Created": {"by": "usr-local", "at": flag["createdAt"]},
+        "Updated": {"by": "usr-local", "at": flag["createdAt"]},
     }
     again = await http.post(url, params={"sequence": "000", "type": "starred"})
-    assert again.status_code == 201  # setting a set flag leaves it set
+    assert again.status_code == 201  # setting a set flag leaves it as it is
+    assert again.json() == flag
     await http.post(url, params={"sequence": "000", "type": "hallucinated"})
     in_message = (await http.get(url, params={"sequence": "000"})).json()
     assert in_message == {"sourceRequestId": "r0", "total": 2, "flags": ["starred", "hallucinated"]}
@@ -39,7 +48,7 @@ async def test_flags_on_a_message(http: httpx.AsyncClient) -> None:
 async def test_flags_of_a_request_without_a_sequence(http: httpx.AsyncClient) -> None:
     sid = (await new_session(http))["id"]
     await new_message(http, sid, "req", componentType="reasoning_block")
-    await new_message(http, sid, "req", componentType="text")
+    await new_message(http, sid, "req", sequence="001", componentType="text")
     url = f"/chats/sessions/{sid}/messages/req/flag"
     await http.post(url, params={"sequence": "001", "type": "downloaded"})
     narrowed = await http.post(
@@ -60,7 +69,7 @@ async def test_listing_flags_by_type(http: httpx.AsyncClient) -> None:
         await new_message(http, sid, f"r{i}")
         await http.post(
             f"/chats/sessions/{sid}/messages/r{i}/flag",
-            params={"sequence": f"00{i}", "type": "starred"},
+            params={"sequence": "000", "type": "starred"},
         )
     await http.post(
         f"/chats/sessions/{sid}/messages/r0/flag", params={"sequence": "000", "type": "requested"}
@@ -123,10 +132,17 @@ async def test_folders(http: httpx.AsyncClient) -> None:
     got = (await http.get(f"/chats/folders/{folder['id']}")).json()
     assert (got["name"], got["sequence"], got["type"]) == ("Archive", [child["id"]], "root")
 
-    partial = (await http.get("/chats/folders", params={"name": "arch"})).json()
-    assert [f["id"] for f in partial["Items"]] == [folder["id"]]
-    exact = (await http.get("/chats/folders", params={"name": "arch", "exactMatch": "true"})).json()
-    assert exact == {"Items": []}
+    assert got["Updated"]["at"] == got["updatedAt"] >= folder["updatedAt"]
+    assert (got["status"], got["Created"]) == ("active", folder["Created"])
+
+    exact = await http.get("/chats/folders", params={"name": "Archive", "exactMatch": "true"})
+    assert [f["id"] for f in exact.json()["Items"]] == [folder["id"]]
+    partial = await http.get("/chats/folders", params={"name": "arch", "exactMatch": "true"})
+    assert partial.json() == {"Items": []}
+    repeated = await http.get(
+        "/chats/folders", params={"name": ["Resins", "Archive"], "exactMatch": "true"}
+    )
+    assert [f["name"] for f in repeated.json()["Items"]] == ["Archive", "Resins"]
 
 
 async def test_deleting_a_folder_leaves_its_sessions_without_a_parent(

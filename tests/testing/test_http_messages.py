@@ -10,34 +10,126 @@ from albert.testing import EmulatorApp
 from tests.testing.helpers import API, TOKEN, new_message, new_session, update
 
 
-async def test_sequences_are_per_session_and_create_omits_content(
+async def test_the_create_answer_omits_content_and_keeps_the_sequence_sent(
     http: httpx.AsyncClient,
 ) -> None:
     a, b = (await new_session(http, "a"))["id"], (await new_session(http, "b"))["id"]
     created = [await new_message(http, a, f"r{i}", f"m{i}") for i in range(3)]
-    assert [m["sequence"] for m in created] == ["000", "001", "002"]
+    assert [m["sequence"] for m in created] == ["000", "000", "000"]  # each a new request
     assert all("Content" not in m for m in created)
     assert all(m["parentId"] == a and m["id"].startswith("msg-") for m in created)
-    assert (await new_message(http, b))["sequence"] == "000"
-    got = await http.get(f"/chats/sessions/{a}/messages/r1", params={"sequence": "001"})
+    assert (await new_message(http, b, "r0"))["sequence"] == "000"  # per session
+    got = await http.get(f"/chats/sessions/{a}/messages/r1", params={"sequence": "000"})
     assert got.json()["Content"] == "m1"
     session = (await http.get(f"/chats/sessions/{a}")).json()
     assert session["lastMessageAt"] == created[-1]["createdAt"]
 
 
-async def test_sequences_are_not_reused_after_a_delete(http: httpx.AsyncClient) -> None:
+async def test_a_create_without_a_sequence_is_a_400(http: httpx.AsyncClient) -> None:
     sid = (await new_session(http))["id"]
-    await new_message(http, sid, "r0")
-    await new_message(http, sid, "r1")
-    await http.delete(f"/chats/sessions/{sid}/messages/r1", params={"sequence": "001"})
-    assert (await new_message(http, sid, "r2"))["sequence"] == "002"
+    body = {
+        "sourceRequestId": "r",
+        "componentType": "text",
+        "userType": "user",
+        "role": "user",
+        "Content": "x",
+    }
+    response = await http.post(f"/chats/sessions/{sid}/messages", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "sequence", "message": "is required (a new request starts at '000')"}
+    ]
+    assert (await http.get(f"/chats/sessions/{sid}/messages")).json() == {"Items": []}
+
+
+@pytest.mark.parametrize("sequence", ["", "a", "-1", "0.5", "²", "0" * 10, 0, None])
+async def test_a_sequence_is_a_zero_padded_number(
+    http: httpx.AsyncClient, sequence: object
+) -> None:
+    sid = (await new_session(http))["id"]
+    response = await http.post(
+        f"/chats/sessions/{sid}/messages",
+        json={
+            "sourceRequestId": "r",
+            "sequence": sequence,
+            "componentType": "text",
+            "userType": "user",
+            "role": "user",
+            "Content": "x",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "sequence"
+
+
+async def test_a_taken_request_id_and_sequence_is_a_409(http: httpx.AsyncClient) -> None:
+    a, b = (await new_session(http, "a"))["id"], (await new_session(http, "b"))["id"]
+    await new_message(http, a, "req", "first")
+    again = await http.post(
+        f"/chats/sessions/{a}/messages",
+        json={
+            "sourceRequestId": "req",
+            "sequence": "000",
+            "componentType": "image",
+            "userType": "system",
+            "role": "assistant",
+            "Content": "second",
+        },
+    )
+    assert again.status_code == 409, again.text
+    assert "req" in again.json()["message"]
+    await new_message(http, a, "req", "next", sequence="001")  # the next component is fine
+    await new_message(http, b, "req", "elsewhere")  # and so is another session
+    listed = (await http.get(f"/chats/sessions/{a}/messages")).json()["Items"]
+    assert [m["Content"] for m in listed] == ["first", "next"]
+
+
+async def test_a_sequence_is_free_again_after_its_delete(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r0", "old")
+    await http.delete(f"/chats/sessions/{sid}/messages/r0", params={"sequence": "000"})
+    assert (await new_message(http, sid, "r0", "new"))["sequence"] == "000"
+
+
+async def test_listing_is_by_request_then_by_sequence(
+    emulator: EmulatorApp, http: httpx.AsyncClient
+) -> None:
+    emulator.page_size = 10
+    sid = (await new_session(http))["id"]
+    # Components arrive out of order, and requests interleave.
+    for srid, sequence in [("q1", "001"), ("q2", "000"), ("q1", "000"), ("q3", "000")]:
+        await new_message(http, sid, srid, f"{srid}#{sequence}", sequence=sequence)
+    await new_message(http, sid, "q2", "q2#002", sequence="002")
+    await new_message(http, sid, "q1", "q1#010", sequence="010")
+    listed = (await http.get(f"/chats/sessions/{sid}/messages")).json()["Items"]
+    assert [m["Content"] for m in listed] == [
+        "q1#000",
+        "q1#001",
+        "q1#010",
+        "q2#000",
+        "q2#002",
+        "q3#000",
+    ]
+
+
+async def test_a_request_emptied_by_deletes_starts_again_at_the_end(
+    emulator: EmulatorApp, http: httpx.AsyncClient
+) -> None:
+    emulator.page_size = 10
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "q1", "q1 old")
+    await new_message(http, sid, "q2", "q2")
+    await http.delete(f"/chats/sessions/{sid}/messages/q1", params={"sequence": "000"})
+    await new_message(http, sid, "q1", "q1 new")
+    listed = (await http.get(f"/chats/sessions/{sid}/messages")).json()["Items"]
+    assert [m["Content"] for m in listed] == ["q2", "q1 new"]
 
 
 async def test_listing_is_oldest_first_and_paginated(http: httpx.AsyncClient) -> None:
     sid = (await new_session(http))["id"]
     for i in range(5):
-        await new_message(http, sid, f"r{i}", f"m{i}")
-    contents, key = [], None
+        await new_message(http, sid, "r", f"m{i}", sequence=f"{i:03d}")
+    contents, keys, key = [], [], None
     while True:
         params = {} if key is None else {"startKey": key}
         page = (await http.get(f"/chats/sessions/{sid}/messages", params=params)).json()
@@ -45,13 +137,18 @@ async def test_listing_is_oldest_first_and_paginated(http: httpx.AsyncClient) ->
         key = page.get("lastKey")
         if not key:
             break
+        keys.append(key)
     assert contents == [["m0", "m1"], ["m2", "m3"], ["m4"]]
+    # a key survives the deletion of the item it names
+    await http.delete(f"/chats/sessions/{sid}/messages/r", params={"sequence": "001"})
+    rest = await http.get(f"/chats/sessions/{sid}/messages", params={"startKey": keys[0]})
+    assert [m["Content"] for m in rest.json()["Items"]] == ["m2", "m3"]
 
 
 async def test_one_request_with_several_components(http: httpx.AsyncClient) -> None:
     sid = (await new_session(http))["id"]
     await new_message(http, sid, "req", "thinking", componentType="reasoning_block")
-    await new_message(http, sid, "req", {"url": "x.png"}, componentType="image")
+    await new_message(http, sid, "req", {"url": "x.png"}, sequence="001", componentType="image")
     url = f"/chats/sessions/{sid}/messages/req"
     image = await http.get(url, params={"sequence": "001", "componentType": "image"})
     assert image.json()["Content"] == {"url": "x.png"}
@@ -98,6 +195,7 @@ async def test_malformed_messages_are_400s(
     sid = (await new_session(http))["id"]
     body = {
         "sourceRequestId": "r",
+        "sequence": "000",
         "componentType": "text",
         "userType": "user",
         "role": "user",
@@ -112,7 +210,13 @@ async def test_malformed_messages_are_400s(
 
 async def test_a_message_without_content_is_a_400(http: httpx.AsyncClient) -> None:
     sid = (await new_session(http))["id"]
-    body = {"sourceRequestId": "r", "componentType": "text", "userType": "user", "role": "user"}
+    body = {
+        "sourceRequestId": "r",
+        "sequence": "000",
+        "componentType": "text",
+        "userType": "user",
+        "role": "user",
+    }
     response = await http.post(f"/chats/sessions/{sid}/messages", json=body)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "Content"
@@ -177,7 +281,7 @@ async def test_an_encoded_slash_stays_inside_its_segment(http: httpx.AsyncClient
     got = await http.get(url + "runs%2F42", params={"sequence": "000"})
     assert got.status_code == 200, got.text
     assert got.json()["sourceRequestId"] == "runs/42"
-    literal = await http.get(url + "a%252Fb", params={"sequence": "001"})
+    literal = await http.get(url + "a%252Fb", params={"sequence": "000"})
     assert literal.json()["sourceRequestId"] == "a%2Fb"
     split = await http.get(url + "runs/42", params={"sequence": "000"})
     assert split.status_code == 404  # an unencoded slash is a path separator
@@ -205,7 +309,10 @@ async def test_raw_utf8_in_the_path_is_read_as_utf8(emulator: EmulatorApp) -> No
 async def test_non_finite_numbers_are_400s(http: httpx.AsyncClient, number: bytes) -> None:
     sid = (await new_session(http))["id"]
     await new_message(http, sid, "r0", "kept")
-    fields = b'"sourceRequestId": "r1", "componentType": "text", "userType": "user", "role": "user"'
+    fields = (
+        b'"sourceRequestId": "r1", "sequence": "000", "componentType": "text", '
+        b'"userType": "user", "role": "user"'
+    )
     patch = b'{"data": [{"operation": "update", "attribute": "Content", "newValue": {"x": @}}]}'
     url = f"/chats/sessions/{sid}/messages"
     for method, path, params, body in [

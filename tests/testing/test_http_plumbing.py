@@ -121,8 +121,11 @@ async def test_reset_deletes_the_data_but_keeps_the_token(
 ) -> None:
     await new_session(http)
     assert (await http.post("http://emulator/_emulator/reset")).status_code == 204
-    assert (await http.get("/chats/sessions")).json() == {"Items": []}
-    assert emulator.store.all("setting") == [{"value": "tok"}]
+    assert (await http.get("/chats/sessions")).json() == {"Items": []}  # the token still works
+    form = {"grant_type": "client_credentials", "client_id": "svc", "client_secret": "s3cret"}
+    assert (await http.post("/login/oauth/token", data=form)).status_code == 200
+    reopened = EmulatorApp(store=emulator.store)  # and the store still remembers them
+    assert (reopened.token, reopened.client_credentials) == ("tok", {"svc": "s3cret"})
 
 
 async def test_a_crash_is_a_json_500_that_the_app_does_not_raise(

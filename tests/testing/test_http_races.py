@@ -13,6 +13,7 @@ from tests.testing.helpers import new_message, new_session, update
 
 MESSAGE = {
     "sourceRequestId": "r1",
+    "sequence": "000",
     "componentType": "text",
     "userType": "user",
     "role": "user",

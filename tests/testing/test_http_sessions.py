@@ -16,6 +16,11 @@ async def test_create_assigns_ids_and_server_fields(http: httpx.AsyncClient) -> 
     assert a["id"].startswith("ses-")
     assert (a["name"], a["sourceSessionId"], a["parentId"]) == ("A", "src-A", None)
     assert a["createdBy"] == a["updatedBy"] == "usr-local"
+    assert a["kind"] == "chat"
+    assert a["status"] == "active"
+    assert a["Created"] == a["Updated"] == {"by": "usr-local", "at": a["createdAt"]}
+    assert a["createdAt"] == a["updatedAt"]
+    assert "automationId" not in a
     assert "ignored" not in b
     got = await http.get(f"/chats/sessions/{a['id']}")
     assert got.status_code == 200
@@ -31,24 +36,67 @@ async def test_lookup_by_source_session_id(http: httpx.AsyncClient) -> None:
     assert "nope" in missing.json()["message"]
 
 
-async def test_name_filters_partial_exact_and_repeated(http: httpx.AsyncClient) -> None:
+async def test_name_filters_are_exact_and_repeatable(http: httpx.AsyncClient) -> None:
     for name in ("Polymer A", "Polymer B", "Resin", "polymer c"):
         await new_session(http, name)
-    http_params = {"name": "POLYMER"}
-    partial = (await http.get("/chats/sessions", params=http_params)).json()
-    assert [s["name"] for s in partial["Items"]] == ["Polymer A", "Polymer B"]  # page of 2
-    rest = await http.get("/chats/sessions", params={**http_params, "startKey": partial["lastKey"]})
-    assert [s["name"] for s in rest.json()["Items"]] == ["polymer c"]
-    assert "lastKey" not in rest.json()
-
     exact = await http.get(
         "/chats/sessions", params={"name": ["Polymer A", "Resin", "polymer"], "exactMatch": "true"}
     )
     assert [s["name"] for s in exact.json()["Items"]] == ["Polymer A", "Resin"]
-    repeated = await http.get("/chats/sessions", params={"name": ["resin", "c"]})
-    assert [s["name"] for s in repeated.json()["Items"]] == ["Resin", "polymer c"]
+    cased = await http.get("/chats/sessions", params={"name": "resin", "exactMatch": "true"})
+    assert cased.json() == {"Items": []}
     bad = await http.get("/chats/sessions", params={"exactMatch": "yes"})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("exact", [None, "false", "FALSE"])
+async def test_a_name_filter_without_exact_match_finds_nothing(
+    http: httpx.AsyncClient, exact: str | None
+) -> None:
+    # The server has no fuzzy matching: not even an exact name is found.
+    await new_session(http, "Resin")
+    params = {"name": "Resin"} if exact is None else {"name": "Resin", "exactMatch": exact}
+    response = await http.get("/chats/sessions", params=params)
+    assert response.status_code == 200
+    assert response.json() == {"Items": []}
+    folder = (await http.post("/chats/folders", json={"name": "Resin"})).json()
+    assert folder["name"] == "Resin"
+    assert (await http.get("/chats/folders", params=params)).json() == {"Items": []}
+
+
+async def test_exact_match_without_a_name_filters_nothing(http: httpx.AsyncClient) -> None:
+    await new_session(http, "Resin")
+    response = await http.get("/chats/sessions", params={"exactMatch": "true"})
+    assert [s["name"] for s in response.json()["Items"]] == ["Resin"]
+
+
+async def test_every_field_filter(emulator: EmulatorApp, http: httpx.AsyncClient) -> None:
+    emulator.page_size = 10
+    folder = (await http.post("/chats/folders", json={"name": "F"})).json()["id"]
+    await new_session(http, "plain")
+    await new_session(http, "filed", parentId=folder)
+    await new_session(
+        http, "run 1", kind="automation", automationId="aut-1", automationRunId="run-1"
+    )
+    await new_session(
+        http, "run 2", kind="automation", automationId="aut-2", automationRunId="run-2"
+    )
+
+    async def names(**params: str) -> list[str]:
+        response = await http.get("/chats/sessions", params=params)
+        assert response.status_code == 200, response.text
+        return [s["name"] for s in response.json()["Items"]]
+
+    assert await names(parentId=folder) == ["filed"]
+    assert await names(kind="chat") == ["plain", "filed"]
+    assert await names(kind="automation") == ["run 1", "run 2"]
+    assert await names(automationId="aut-2") == ["run 2"]
+    assert await names(kind="automation", automationId="aut-1") == ["run 1"]
+    assert await names(createdBy="usr-local", parentId=folder) == ["filed"]
+    assert await names(updatedBy="usr-other") == []
+    bad = await http.get("/chats/sessions", params={"kind": "robot"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "kind"
 
 
 async def test_created_by_and_updated_by_filters(http: httpx.AsyncClient) -> None:
@@ -57,6 +105,51 @@ async def test_created_by_and_updated_by_filters(http: httpx.AsyncClient) -> Non
     assert [s["name"] for s in mine.json()["Items"]] == ["mine"]
     nobody = await http.get("/chats/sessions", params={"updatedBy": "usr-other"})
     assert nobody.json() == {"Items": []}
+
+
+async def test_a_filtered_listing_pages_through_what_matches(http: httpx.AsyncClient) -> None:
+    for i in range(7):
+        await new_session(http, "even" if i % 2 == 0 else "odd")
+    params = {"name": "even", "exactMatch": "true"}
+    first = (await http.get("/chats/sessions", params=params)).json()
+    assert len(first["Items"]) == 2
+    second = (
+        await http.get("/chats/sessions", params={**params, "startKey": first["lastKey"]})
+    ).json()
+    assert len(second["Items"]) == 2
+    assert "lastKey" not in second
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "unknown"),
+    [
+        ("/chats/sessions", {"nam": "x"}, "nam"),
+        ("/chats/sessions", {"name": "x", "exactMatch": "true", "limit": "5"}, "limit"),
+        ("/chats/sessions", {"parent_id": "fld-1"}, "parent_id"),
+        ("/chats/folders", {"createdBy": "usr-local"}, "createdBy"),
+        ("/chats/folders", {"kind": "chat"}, "kind"),
+        ("/chats/flags", {"type": "starred", "sessionId": "s"}, "sessionId"),
+        ("/chats/sessions/SID", {"expand": "messages"}, "expand"),
+        ("/chats/sessions/SID/messages", {"order": "desc"}, "order"),
+        ("/chats/sessions/SID/messages/r0", {"sequence": "000", "seq": "000"}, "seq"),
+    ],
+)
+async def test_an_unknown_query_parameter_is_a_400_that_names_it(
+    http: httpx.AsyncClient, path: str, params: dict[str, str], unknown: str
+) -> None:
+    sid = (await new_session(http))["id"]
+    response = await http.get(path.replace("SID", sid), params=params)
+    assert response.status_code == 400, response.text
+    assert repr(unknown) in response.json()["message"]
+    assert response.json()["errors"][0]["field"] == unknown
+
+
+@pytest.mark.parametrize(
+    "query", ["parentId=a&parentId=b", "kind=", "startKey=1&startKey=2", "name=&exactMatch=true"]
+)
+async def test_a_repeated_or_empty_parameter_is_a_400(http: httpx.AsyncClient, query: str) -> None:
+    response = await http.get(f"/chats/sessions?{query}")
+    assert response.status_code == 400, response.text
 
 
 async def test_pagination_is_key_based_and_survives_deletions(http: httpx.AsyncClient) -> None:
@@ -99,6 +192,8 @@ async def test_patch_data_operations(http: httpx.AsyncClient) -> None:
     got = (await http.get(f"/chats/sessions/{sid}")).json()
     assert (got["name"], got["parentId"]) == ("Renamed", folder["id"])
     assert got["updatedAt"] >= session["updatedAt"]
+    assert got["Updated"] == {"by": "usr-local", "at": got["updatedAt"]}
+    assert got["Created"] == session["Created"]
     out = await http.patch(f"/chats/sessions/{sid}", json=update("parentId", None))
     assert out.status_code == 204
     assert (await http.get(f"/chats/sessions/{sid}")).json()["parentId"] is None

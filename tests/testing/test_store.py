@@ -17,7 +17,7 @@ def test_put_get_replace_keeps_the_place(store: Store) -> None:
     assert store.get("session", "a") == {"name": "first, renamed"}
     assert store.get("session", "missing") is None
     assert store.get("folder", "a") is None
-    entries = store.scan("session")
+    entries = list(store.scan("session"))
     assert [e.id for e in entries] == ["a", "b"]
     assert entries[0].key < entries[1].key
     assert [e.body["name"] for e in entries] == ["first, renamed", "second"]
@@ -29,7 +29,7 @@ def test_reads_are_copies(store: Store) -> None:
     got = store.get("session", "a")
     assert got is not None
     got["tags"].append("changed")
-    store.scan("session")[0].body["tags"].append("changed too")
+    next(store.scan("session")).body["tags"].append("changed too")
     assert store.get("session", "a") == {"tags": ["x"]}
 
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import re
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-__all__ = ["DEFAULT_PORT", "add_parser", "base_url_for", "positive_int", "run"]
+if TYPE_CHECKING:
+    from albert.testing.app import EmulatorApp
+
+__all__ = ["DEFAULT_PORT", "add_parser", "base_url_for", "byte_size", "positive_int", "run"]
 
 #: The port ``serve`` listens on, and ``export --local`` talks to, by default.
 DEFAULT_PORT = 8765
+#: The default of ``--max-body-size`` (the emulator's, 10 MiB; not imported: it loads Starlette).
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
 
 
 def positive_int(text: str) -> int:
@@ -42,6 +48,37 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+_SIZE = re.compile(r"([0-9]{1,15})\s*([kmg]?)i?b?", re.IGNORECASE)
+
+
+def byte_size(text: str) -> int:
+    """Parse a size in bytes: a number, optionally with K, M or G (powers of 1024).
+
+    Parameters
+    ----------
+    text : str
+        The argument, e.g. ``1048576``, ``512K``, ``10M``, ``1GiB``.
+
+    Returns
+    -------
+    int
+        The size in bytes.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If it is not a size of 1 byte or more.
+    """
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (say 1048576, 512K or 10M)")
+    unit: str = match[2] or " "
+    value = int(match[1]) << (10 * " kmg".index(unit.lower()))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 byte or more, got {text!r}")
     return value
 
 
@@ -82,7 +119,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--token",
-        help="bearer token to accept (default: the one --db remembers, else a random one)",
+        help=(
+            "the bearer token to accept, and the only credential unless --sso-email adds "
+            "logins (default: what --db remembers, else a random token and a client id and "
+            "secret for the token endpoint, printed)"
+        ),
+    )
+    parser.add_argument(
+        "--sso-email",
+        action="append",
+        metavar="EMAIL",
+        dest="sso_emails",
+        help=(
+            "let this e-mail log in with SSO (repeatable); the emulator's login page asks "
+            "no password, so anyone who can reach it can log in as them (default: SSO off)"
+        ),
     )
     parser.add_argument(
         "--page-size",
@@ -90,6 +141,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=50,
         metavar="N",
         help="items per page of every listing (default 50)",
+    )
+    parser.add_argument(
+        "--max-body-size",
+        type=byte_size,
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="SIZE",
+        help="largest request body accepted, in bytes or with K, M or G (default 10M); "
+        "larger ones are answered 413",
     )
     parser.set_defaults(run=run)
 
@@ -143,13 +202,29 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _print_access(app: EmulatorApp, base_url: str, out: TextIO) -> None:
+    """Print how to reach the emulator, and every credential it accepts."""
+    print(f"Albert emulator serving on {base_url}", file=out)
+    print("Point the SDK (or albert-chat export) at it with:", file=out)
+    print(f"  export ALBERT_BASE_URL={base_url}", file=out)
+    print(f"  export ALBERT_TOKEN={app.token}", file=out)
+    for client_id, secret in app.client_credentials.items():
+        print("or, through the token endpoint, with the client credentials:", file=out)
+        print(f"  export ALBERT_CLIENT_ID={client_id}", file=out)
+        print(f"  export ALBERT_CLIENT_SECRET={secret}", file=out)
+    if app.sso_emails:
+        emails = ", ".join(sorted(app.sso_emails))
+        print(f"SSO logins (no password asked): {emails}", file=out)
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Serve the emulator until interrupted (Ctrl+C or SIGTERM).
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``host``, ``port``, ``db``, ``token`` and ``page_size``.
+        ``host``, ``port``, ``db``, ``token``, ``sso_emails``, ``page_size`` and
+        ``max_body_size``.
     out : TextIO | None, optional
         Where to print how to connect (default: standard output).
 
@@ -168,14 +243,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     # waits in the backlog until uvicorn accepts, instead of being refused.
     sock.listen(2048)
     try:
-        app = EmulatorApp(db_path=args.db, token=args.token, page_size=args.page_size)
+        app = EmulatorApp(
+            db_path=args.db,
+            token=args.token,
+            sso_emails=args.sso_emails,
+            page_size=args.page_size,
+            max_body_size=args.max_body_size,
+        )
         try:
             base_url = base_url_for(args.host, int(sock.getsockname()[1]))
+            _print_access(app, base_url, out)
             kept = f"in {args.db}" if args.db else "in memory (--db PATH keeps it)"
-            print(f"Albert emulator serving on {base_url}", file=out)
-            print("Point the SDK (or albert-chat export) at it with:", file=out)
-            print(f"  export ALBERT_BASE_URL={base_url}", file=out)
-            print(f"  export ALBERT_TOKEN={app.token}", file=out)
             print(f"Data is kept {kept}; press Ctrl+C to stop.", file=out, flush=True)
             if not _is_loopback(args.host):
                 print(

@@ -1,40 +1,37 @@
 """The emulator's ASGI app: every endpoint of the Albert chat API contract, over a `Store`.
 
-Semantics follow the API contract: server-assigned ids, per-session message
-sequences (``"000"``, ``"001"``, ...) with the real server's quirk of leaving
-``Content`` out of a message create response, name filters, key-based
-pagination (``Items``/``lastKey``, ``startKey``), folders, per-message flags,
-data-operations PATCH bodies, the token endpoints, a bearer-token check,
-JSON error bodies and an ``x-request-id`` header on every response.
-Private routes under ``/_emulator`` plan faults and reset the data.
+Semantics follow the server as the published ``albert`` 1.68 client knows it:
+server-assigned ids; messages addressed by (session, ``sourceRequestId``,
+``sequence``), the sequence chosen by the client (required; a duplicate is a
+409), listed request by request in creation order and by sequence within a
+request; the real server's quirk of leaving ``Content`` out of a message create
+answer; exact name filters only (a name filter without ``exactMatch=true``
+finds nothing); every filter of the API, and a 400 for a query parameter a
+route does not know; key-based pagination (``Items``/``lastKey``,
+``startKey``); folders; per-message flags; data-operations PATCH bodies; the
+token endpoints; a bearer-token check; ``status`` and audit fields; JSON error
+bodies and an ``x-request-id`` header on every response. Bodies are limited in
+size (413) and must be UTF-8 JSON that can be sent back (400). Private routes
+under ``/_emulator`` plan faults and reset the data.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
+import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
+from itertools import islice, takewhile
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, unquote_to_bytes, urlencode
+from urllib.parse import quote, unquote_to_bytes, urlencode
 
 import anyio
 
-from albert.resources.chats import (
-    ChatComponentType,
-    ChatFlagType,
-    ChatFolderType,
-    ChatRole,
-    ChatUserType,
-)
 from albert.testing._extra import missing_extra
-from albert.testing.faults import FaultInjector
-from albert.testing.store import Doc, Entry, Store, open_store
 
 try:
     from starlette.applications import Starlette
@@ -44,13 +41,38 @@ try:
     from starlette.responses import JSONResponse, RedirectResponse, Response
     from starlette.routing import Route
     from starlette.types import Message, Receive, Scope, Send
+
+    from albert.testing._input import (
+        ApiError,
+        Query,
+        choice,
+        decode_path,
+        drain,
+        invalid,
+        limited_receive,
+        read_form,
+        read_json,
+        too_large,
+    )
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess
     error = missing_extra(exc)
     if error is None:
         raise
     raise error from exc
 
-__all__ = ["ADMIN_PREFIX", "API_PREFIX", "ApiError", "EmulatorApp", "create_app"]
+from albert.testing.credentials import DEFAULT_CLIENT_ID, remember, resolve_credentials
+from albert.testing.faults import FaultInjector
+from albert.testing.store import Doc, Entry, NotAnEmulatorDatabase, Order, Store, open_store
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "API_PREFIX",
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_MAX_BODY_SIZE",
+    "ApiError",
+    "EmulatorApp",
+    "create_app",
+]
 
 #: Where the API lives.
 API_PREFIX = "/api/v3"
@@ -61,56 +83,43 @@ ADMIN_PREFIX = "/_emulator"
 #: sees itself (it prints them with their traceback when it serves the app).
 _crash_log = logging.getLogger("uvicorn.error")
 
-#: The client id and secret the token endpoint accepts unless told otherwise.
-DEFAULT_CLIENT_ID = "albert-local"
-DEFAULT_CLIENT_SECRET = "albert-local-secret"
 #: Items in a page of a listing unless told otherwise.
 DEFAULT_PAGE_SIZE = 50
+#: The largest request body accepted unless told otherwise: 10 MiB.
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+
+# The API's vocabularies, as the server knows them (the published client's enums).
+COMPONENT_TYPES = (
+    "text",
+    "image",
+    "reasoning_block",
+    "notebook_citation",
+    "document_citation",
+    "product_card",
+    "ingredient_card",
+    "tool_call",
+    "error",
+    "plan",
+    "permission_request",
+)
+USER_TYPES = ("user", "system")
+ROLES = ("user", "assistant")
+FOLDER_TYPES = ("root", "child")
+FLAG_TYPES = ("starred", "downloaded", "requested", "hallucinated")
+SESSION_KINDS = ("chat", "automation")
+#: The ``status`` of every resource the emulator makes.
+ACTIVE = "active"
+
+#: What the data layout of the documents is (a store without it holds the layout
+#: of albert-chat before per-request sequences, and is upgraded on open).
+SCHEMA = 2
+
+#: A sequence: the zero-padded position of a component in its request.
+_SEQUENCE = re.compile(r"[0-9]{1,9}")
+#: A pagination key: the number of the last item's key, and its text part if any.
+_KEY = re.compile(r"([0-9]{1,19})(?:\.([0-9]{1,9}))?")
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-_MESSAGE_OPTIONAL: dict[str, tuple[type, ...]] = {
-    "componentId": (str,),
-    "parentRequestId": (str,),
-    "spanId": (str,),
-    "branchIndex": (int,),
-    "isVisible": (bool,),
-    "displayFeedbackComponent": (bool,),
-    "value": (list,),
-}
-
-
-class ApiError(Exception):
-    """An error answer: a status and a JSON body ``{"message": ..., ["errors": ...]}``.
-
-    Parameters
-    ----------
-    status : int
-        The HTTP status.
-    message : str
-        What went wrong, for people.
-    errors : Any, optional
-        Details (the fields at fault), sent as ``errors``.
-    """
-
-    def __init__(self, status: int, message: str, *, errors: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-
-    def response(self) -> Response:
-        """Return the error as a JSON response.
-
-        Returns
-        -------
-        starlette.responses.Response
-            Status `status`, body ``{"message": ...}`` (plus ``errors`` if any).
-        """
-        body: Doc = {"message": self.message}
-        if self.errors is not None:
-            body["errors"] = self.errors
-        return JSONResponse(body, status_code=self.status)
 
 
 def _now() -> str:
@@ -119,10 +128,6 @@ def _now() -> str:
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def _invalid(field: str, problem: str) -> ApiError:
-    return ApiError(400, f"{field} {problem}", errors=[{"field": field, "message": problem}])
 
 
 def _object(body: Any) -> Doc:
@@ -134,42 +139,26 @@ def _object(body: Any) -> Doc:
 def _text(body: Doc, field: str) -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise _invalid(field, "is required and must be a non-empty string")
+        raise invalid(field, "is required and must be a non-empty string")
     return value
 
 
 def _optional_text(body: Doc, field: str) -> str | None:
     value = body.get(field)
     if value is not None and (not isinstance(value, str) or not value):
-        raise _invalid(field, "must be a non-empty string or null")
+        raise invalid(field, "must be a non-empty string or null")
     return value
 
 
-def _choice(value: Any, field: str, choices: Iterable[str]) -> str:
-    allowed = list(choices)
-    if value not in allowed:
-        raise _invalid(field, f"must be one of {allowed}, got {value!r}")
-    return str(value)
-
-
-def _values(enum: Iterable[Any]) -> list[str]:
-    return [str(member.value) for member in enum]
+def _sequence(value: Any, field: str = "sequence") -> str:
+    if not isinstance(value, str) or not _SEQUENCE.fullmatch(value):
+        raise invalid(field, "must be a zero-padded number such as '000'")
+    return value
 
 
 def _same(given: str, expected: str) -> bool:
     """Compare secrets in constant time (any characters, unlike ``compare_digest`` on str)."""
     return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-def _non_finite(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range")
-    return value
 
 
 def _crash(exc: Exception) -> Response:
@@ -180,7 +169,134 @@ def _crash(exc: Exception) -> Response:
 def _content(value: Any) -> str | Doc:
     if isinstance(value, (str, dict)):
         return value
-    raise _invalid("Content", "must be a string or a JSON object")
+    raise invalid("Content", "must be a string or a JSON object")
+
+
+def _audit(user: str, now: str) -> Doc:
+    """Return the ``status`` and audit fields of a new resource (flat, and in ``Created``)."""
+    return {
+        "status": ACTIVE,
+        "createdBy": user,
+        "updatedBy": user,
+        "createdAt": now,
+        "updatedAt": now,
+        "Created": {"by": user, "at": now},
+        "Updated": {"by": user, "at": now},
+    }
+
+
+def _touch(doc: Doc, user: str) -> None:
+    """Record an update of ``doc`` by ``user``, now."""
+    now = _now()
+    doc.update(updatedBy=user, updatedAt=now, Updated={"by": user, "at": now})
+
+
+def _encode_key(key: Order) -> str:
+    return str(key[0]) if not key[1] else f"{key[0]}.{key[1]}"
+
+
+def _decode_key(text: str | None) -> Order | None:
+    if text is None:
+        return None
+    match = _KEY.fullmatch(text)  # 19 digits at most: int() refuses 4300
+    if match is None:
+        raise invalid("startKey", "is not a key this server issued")
+    return int(match[1]), match[2] or ""
+
+
+# ---- message fields ----------------------------------------------------------------------
+
+
+def _of_type(*types: type) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return isinstance(value, types) and (bool in types or not isinstance(value, bool))
+
+    return check
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _attachments(value: Any) -> bool:
+    if not _objects(value):
+        return False
+    for item in value:
+        for field in ("fileId", "title", "kind"):
+            if not isinstance(item.get(field), str) or not item[field]:
+                return False
+        if item.get("sizeBytes") is not None and not _of_type(int)(item["sizeBytes"]):
+            return False
+        if item.get("partsSummary") is not None and not isinstance(item["partsSummary"], str):
+            return False
+    return True
+
+
+#: The optional fields of a message: how to check each, and what the 400 says.
+_MESSAGE_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "componentId": (_of_type(str), "must be a string"),
+    "parentRequestId": (_of_type(str), "must be a string"),
+    "spanId": (_of_type(str), "must be a string"),
+    "branchIndex": (_of_type(int), "must be an integer"),
+    "isVisible": (_of_type(bool), "must be true or false"),
+    "displayFeedbackComponent": (_of_type(bool), "must be true or false"),
+    "value": (_objects, "must be a list of objects"),
+    "pageContext": (_of_type(dict), "must be an object"),
+    "attachments": (
+        _attachments,
+        "must be a list of {fileId, title, kind[, sizeBytes, partsSummary]}",
+    ),
+    "planAction": (_of_type(dict), "must be an object"),
+    "permissionAction": (_of_type(dict), "must be an object"),
+    "permissionActions": (_objects, "must be a list of objects"),
+}
+
+
+def _message_fields(body: Doc) -> Doc:
+    """Return the fields of a message create body, checked, in the order answers show them."""
+    if "Content" not in body:
+        raise invalid("Content", "is required")
+    if body.get("sequence") is None:
+        raise invalid("sequence", "is required (a new request starts at '000')")
+    fields: Doc = {
+        "sourceRequestId": _text(body, "sourceRequestId"),
+        "sequence": _sequence(body["sequence"]),
+        "componentType": choice(body.get("componentType"), "componentType", COMPONENT_TYPES),
+        "userType": choice(body.get("userType"), "userType", USER_TYPES),
+        "role": choice(body.get("role"), "role", ROLES),
+        "Content": _content(body["Content"]),
+    }
+    for field, (check, problem) in _MESSAGE_OPTIONAL.items():
+        if body.get(field) is None:
+            continue
+        if not check(body[field]):
+            raise invalid(field, problem)
+        fields[field] = body[field]
+    return fields
+
+
+def _message_id(sid: str, srid: str, sequence: str) -> str:
+    # Unambiguous: session ids are the server's (no "/"), sequences are digits.
+    return f"{sid}/{srid}/{sequence}"
+
+
+def _request_id(sid: str, srid: str) -> str:
+    return f"{sid}/{srid}"
+
+
+#: The query parameters of the listings and lookups, by route.
+_SESSION_FILTERS = (
+    "name",
+    "exactMatch",
+    "parentId",
+    "kind",
+    "automationId",
+    "createdBy",
+    "updatedBy",
+    "startKey",
+)
+_FOLDER_FILTERS = ("name", "exactMatch", "startKey")
+_LOGIN = ("email", "tenantId", "source", "port", "state")
 
 
 class EmulatorApp:
@@ -190,6 +306,11 @@ class EmulatorApp:
     uvicorn on 127.0.0.1), or talk to it in-process through
     ``httpx.ASGITransport(app=emulator)`` (an async transport: for
     ``AsyncAlbert``; the sync ``Albert`` needs `LocalAlbert`).
+
+    Only what it was started with opens it: the static token, the client
+    credentials and the SSO e-mails given. Given none of them, it makes a
+    random token and the client ``albert-local`` with a random secret (both
+    remembered by a SQLite store); given any, exactly those.
 
     Parameters
     ----------
@@ -202,18 +323,23 @@ class EmulatorApp:
         The static bearer token accepted on every call. Default: the one the
         store remembers from an earlier run, else a new random one.
     client_credentials : Mapping[str, str] | None, optional
-        Client id to secret, accepted by the token endpoint (default
-        ``{"albert-local": "albert-local-secret"}``).
+        Client id to secret, accepted by the token endpoint. Default: the ones
+        the store remembers; else none if ``token`` or ``sso_emails`` is
+        given; else ``albert-local`` with a random secret.
+    sso_emails : Collection[str] | None, optional
+        The e-mails that may log in with SSO (the emulator's login page logs
+        them in at once, with no password). Default: none, SSO is off.
     page_size : int, optional
         Items per page of every listing (default 50).
+    max_body_size : int, optional
+        The largest request body accepted, in bytes (default 10 MiB); a larger
+        one is answered 413 without being buffered.
     user : str, optional
         The user id of the static token, written as ``createdBy``/``updatedBy``.
     token_lifetime : float, optional
         Seconds the tokens issued by the token endpoints live (default 3600).
     tenants : Sequence[str], optional
         The tenants an SSO login gets a token for (default ``("tnt-local",)``).
-    sso_emails : Collection[str] | None, optional
-        The e-mails that may log in with SSO; ``None`` (the default): any.
 
     Attributes
     ----------
@@ -221,12 +347,14 @@ class EmulatorApp:
         The data.
     token : str
         The static bearer token.
+    client_credentials : dict[str, str]
+        Client id to secret, for the token endpoint (a copy).
+    sso_emails : frozenset[str]
+        Who may log in with SSO (lower case).
     faults : FaultInjector
         Plan failures and delays: ``faults.fail_next(...)``, ``faults.add_latency(...)``.
     starlette : starlette.applications.Starlette
-        The routes (this object wraps them to add faults and request ids).
-    client_credentials : dict[str, str]
-        Client id to secret, for the token endpoint.
+        The routes (this object wraps them to add faults, limits and request ids).
     user : str
         The user id of the static token.
     token_lifetime : float
@@ -238,6 +366,8 @@ class EmulatorApp:
     ------
     ValueError
         If an option is out of range, or both ``store`` and ``db_path`` are given.
+    albert.testing.store.NotAnEmulatorDatabase
+        If ``db_path`` (or a read-only store) is not an emulator database.
     """
 
     def __init__(
@@ -247,11 +377,12 @@ class EmulatorApp:
         db_path: str | os.PathLike[str] | None = None,
         token: str | None = None,
         client_credentials: Mapping[str, str] | None = None,
+        sso_emails: Collection[str] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user: str = "usr-local",
         token_lifetime: float = 3600.0,
         tenants: Sequence[str] = ("tnt-local",),
-        sso_emails: Collection[str] | None = None,
     ) -> None:
         if store is not None and db_path is not None:
             raise ValueError("give either store or db_path, not both")
@@ -259,18 +390,24 @@ class EmulatorApp:
             raise ValueError(f"token_lifetime must be positive, got {token_lifetime}")
         if not tenants:
             raise ValueError("tenants must name at least one tenant")
-        self.store: Store = store if store is not None else open_store(db_path)
         self.page_size = page_size
-        self.token = self._static_token(token)
-        self.client_credentials = dict(
-            {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET}
-            if client_credentials is None
-            else client_credentials
-        )
+        self.max_body_size = max_body_size
+        self.store: Store = store if store is not None else open_store(db_path)
+        try:
+            self._upgrade()
+            self._credentials = resolve_credentials(
+                self.store,
+                token=token,
+                client_credentials=client_credentials,
+                sso_emails=sso_emails,
+            )
+        except BaseException:
+            if store is None:
+                self.store.close()
+            raise
         self.user = user
         self.token_lifetime = float(token_lifetime)
         self.tenants = tuple(tenants)
-        self._sso_emails = None if sso_emails is None else {e.lower() for e in sso_emails}
         self.faults = FaultInjector()
         self.starlette = Starlette(
             routes=self._routes(),
@@ -285,6 +422,21 @@ class EmulatorApp:
         return f"EmulatorApp(store={self.store!r}, page_size={self.page_size})"
 
     @property
+    def token(self) -> str:
+        """The static bearer token."""
+        return self._credentials.token
+
+    @property
+    def client_credentials(self) -> dict[str, str]:
+        """Client id to secret, accepted by the token endpoint (a copy)."""
+        return dict(self._credentials.clients)
+
+    @property
+    def sso_emails(self) -> frozenset[str]:
+        """The e-mails that may log in with SSO, in lower case (empty: SSO is off)."""
+        return self._credentials.sso_emails
+
+    @property
     def page_size(self) -> int:
         """Items per page of every listing; may be changed while serving."""
         return self._page_size
@@ -295,19 +447,22 @@ class EmulatorApp:
             raise ValueError(f"page_size must be at least 1, got {value}")
         self._page_size = value
 
-    def _static_token(self, token: str | None) -> str:
-        remembered = self.store.get("setting", "token")
-        if token is None:
-            token = remembered["value"] if remembered else f"local-{secrets.token_urlsafe(16)}"
-        if not token:
-            raise ValueError("token must not be empty")
-        self.store.put("setting", "token", {"value": token})
-        return token
+    @property
+    def max_body_size(self) -> int:
+        """The largest request body accepted, in bytes; may be changed while serving."""
+        return self._max_body_size
+
+    @max_body_size.setter
+    def max_body_size(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_body_size must be at least 1 byte, got {value}")
+        self._max_body_size = value
 
     def reset(self) -> None:
-        """Delete every session, message, folder, flag and issued token; keep the static token."""
+        """Delete every session, message, folder, flag and issued token; keep the credentials."""
         self.store.clear()
-        self.store.put("setting", "token", {"value": self.token})
+        remember(self.store, self._credentials)
+        self.store.put("setting", "schema", {"version": SCHEMA})
 
     def close(self) -> None:
         """Close the store (a SQLite file is then complete on disk)."""
@@ -319,7 +474,8 @@ class EmulatorApp:
         Parameters
         ----------
         email : str, optional
-            Whose token it is (their ``createdBy``).
+            Whose token it is (their ``createdBy``); any e-mail, listed in
+            ``sso_emails`` or not (whoever holds the app may log anyone in).
 
         Returns
         -------
@@ -330,10 +486,64 @@ class EmulatorApp:
         self.store.put("refresh", refresh, {"email": email})
         return refresh
 
+    # ---- the data layout -------------------------------------------------------
+
+    def _upgrade(self) -> None:
+        """Bring a store written before per-request sequences to the current layout."""
+        if self.store.get("setting", "schema") is not None:
+            return
+        old = [entry.id for entry in self.store.scan("message") if not entry.key[1]]
+        if self.store.read_only:
+            if old or self.store.get("setting", "token") is not None:
+                raise NotAnEmulatorDatabase(
+                    f"{self.store!r} holds the data of an older albert-chat; serve it once "
+                    "with this version (albert-chat serve --db) to upgrade it"
+                )
+            return
+        for doc_id in old:
+            entry = self.store.entry("message", doc_id)
+            if entry is None:  # pragma: no cover - nothing else writes meanwhile
+                continue
+            message = entry.body
+            sid, srid, sequence = (
+                message["parentId"],
+                message["sourceRequestId"],
+                message["sequence"],
+            )
+            rank = self._request_rank(sid, srid)
+            message.setdefault("updatedBy", message.get("createdBy"))
+            self._complete(message)
+            self.store.delete("message", doc_id)
+            self.store.put(
+                "message",
+                _message_id(sid, srid, sequence),
+                message,
+                parent=sid,
+                order=(rank, sequence),
+            )
+        for kind in ("session", "folder", "flag"):
+            for entry in self.store.scan(kind):
+                if kind == "session":
+                    entry.body.setdefault("kind", "chat")
+                    self.store.put("by-source", entry.id, {}, parent=entry.body["sourceSessionId"])
+                self._complete(entry.body)
+                parent = entry.body["parentId"] if kind == "flag" else ""
+                self.store.put(kind, entry.id, entry.body, parent=parent)
+        self.store.put("setting", "schema", {"version": SCHEMA})
+
+    @staticmethod
+    def _complete(doc: Doc) -> None:
+        """Add the ``status`` and ``Created``/``Updated`` an older layout had not."""
+        doc.setdefault("status", ACTIVE)
+        if "Created" not in doc and doc.get("createdAt"):
+            doc["Created"] = {"by": doc.get("createdBy"), "at": doc["createdAt"]}
+        if "Updated" not in doc and doc.get("updatedAt"):
+            doc["Updated"] = {"by": doc.get("updatedBy"), "at": doc["updatedAt"]}
+
     # ---- ASGI ----------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection: planned faults first, then the routes.
+        """Serve one ASGI connection: the size limit and planned faults first, then the routes.
 
         Parameters
         ----------
@@ -354,6 +564,13 @@ class EmulatorApp:
                 MutableHeaders(scope=message).append("x-request-id", request_id)
             await send(message)
 
+        limit = self.max_body_size
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await drain(receive)
+            await too_large(limit).response()(scope, receive, send_with_request_id)
+            return
+        receive = limited_receive(receive, limit)
         # Faults match the decoded path, as a test writes an id; routing below
         # uses the raw one.
         path: str = scope["path"]
@@ -390,50 +607,80 @@ class EmulatorApp:
         s = f"{API_PREFIX}/chats/sessions"
         m = s + "/{sid}/messages"
         f = f"{API_PREFIX}/chats/folders"
-        table: list[tuple[str, str, Handler, bool]] = [
-            ("POST", f"{API_PREFIX}/login/oauth/token", self._issue_token, False),
-            ("POST", f"{API_PREFIX}/login/refresh", self._refresh_sso, False),
-            ("GET", f"{API_PREFIX}/login", self._login, False),
-            ("POST", s, self._create_session, True),
-            ("GET", s, self._list_sessions, True),
-            ("GET", s + "/source/{source_id:path}", self._get_session_by_source, True),
-            ("GET", s + "/{sid}", self._get_session, True),
-            ("PATCH", s + "/{sid}", self._update_session, True),
-            ("DELETE", s + "/{sid}", self._delete_session, True),
-            ("POST", m, self._create_message, True),
-            ("GET", m, self._list_messages, True),
-            ("GET", m + "/{srid}", self._get_message, True),
-            ("PATCH", m + "/{srid}", self._update_message, True),
-            ("DELETE", m + "/{srid}", self._delete_message, True),
-            ("GET", m + "/{srid}/flag", self._get_message_flags, True),
-            ("POST", m + "/{srid}/flag", self._add_flag, True),
-            ("DELETE", m + "/{srid}/flag", self._remove_flag, True),
-            ("GET", f"{API_PREFIX}/chats/flags", self._list_flags, True),
-            ("POST", f, self._create_folder, True),
-            ("GET", f, self._list_folders, True),
-            ("GET", f + "/{fid}", self._get_folder, True),
-            ("PATCH", f + "/{fid}", self._update_folder, True),
-            ("DELETE", f + "/{fid}", self._delete_folder, True),
-            ("GET", f"{ADMIN_PREFIX}/health", self._admin_health, False),
-            ("GET", f"{ADMIN_PREFIX}/faults", self._admin_list_faults, True),
-            ("POST", f"{ADMIN_PREFIX}/faults", self._admin_plan_fault, True),
-            ("DELETE", f"{ADMIN_PREFIX}/faults", self._admin_clear_faults, True),
-            ("POST", f"{ADMIN_PREFIX}/reset", self._admin_reset, True),
+        # method, path, handler, authenticated, the query parameters it knows
+        table: list[tuple[str, str, Handler, bool, tuple[str, ...]]] = [
+            ("POST", f"{API_PREFIX}/login/oauth/token", self._issue_token, False, ()),
+            ("POST", f"{API_PREFIX}/login/refresh", self._refresh_sso, False, ()),
+            ("GET", f"{API_PREFIX}/login", self._login, False, _LOGIN),
+            ("POST", s, self._create_session, True, ()),
+            ("GET", s, self._list_sessions, True, _SESSION_FILTERS),
+            ("GET", s + "/source/{source_id:path}", self._get_session_by_source, True, ()),
+            ("GET", s + "/{sid}", self._get_session, True, ()),
+            ("PATCH", s + "/{sid}", self._update_session, True, ()),
+            ("DELETE", s + "/{sid}", self._delete_session, True, ()),
+            ("POST", m, self._create_message, True, ()),
+            ("GET", m, self._list_messages, True, ("startKey",)),
+            ("GET", m + "/{srid}", self._get_message, True, ("sequence", "componentType")),
+            ("PATCH", m + "/{srid}", self._update_message, True, ("sequence",)),
+            ("DELETE", m + "/{srid}", self._delete_message, True, ("sequence",)),
+            (
+                "GET",
+                m + "/{srid}/flag",
+                self._get_message_flags,
+                True,
+                ("sequence", "componentType"),
+            ),
+            (
+                "POST",
+                m + "/{srid}/flag",
+                self._add_flag,
+                True,
+                ("sequence", "type", "componentType"),
+            ),
+            (
+                "DELETE",
+                m + "/{srid}/flag",
+                self._remove_flag,
+                True,
+                ("sequence", "type", "componentType"),
+            ),
+            ("GET", f"{API_PREFIX}/chats/flags", self._list_flags, True, ("type", "startKey")),
+            ("POST", f, self._create_folder, True, ()),
+            ("GET", f, self._list_folders, True, _FOLDER_FILTERS),
+            ("GET", f + "/{fid}", self._get_folder, True, ()),
+            ("PATCH", f + "/{fid}", self._update_folder, True, ()),
+            ("DELETE", f + "/{fid}", self._delete_folder, True, ()),
+            ("GET", f"{ADMIN_PREFIX}/health", self._admin_health, False, ()),
+            ("GET", f"{ADMIN_PREFIX}/faults", self._admin_list_faults, True, ()),
+            ("POST", f"{ADMIN_PREFIX}/faults", self._admin_plan_fault, True, ()),
+            ("DELETE", f"{ADMIN_PREFIX}/faults", self._admin_clear_faults, True, ()),
+            ("POST", f"{ADMIN_PREFIX}/reset", self._admin_reset, True, ()),
         ]
         return [
             Route(
                 path,
-                _answer_crashes(
-                    _decode_path_params(self._guard(handler) if authenticated else handler)
-                ),
+                _answer_crashes(self._endpoint(handler, f"{method} {path}", auth, params)),
                 methods=[method],
             )
-            for method, path, handler, authenticated in table
+            for method, path, handler, auth, params in table
         ]
 
-    def _guard(self, handler: Handler) -> Handler:
+    def _endpoint(
+        self, handler: Handler, route: str, authenticated: bool, params: Collection[str]
+    ) -> Handler:
+        """Wrap a handler: the token check, then the path and the query, read strictly."""
+
         async def endpoint(request: Request) -> Response:
-            request.state.user = self._authenticate(request)
+            if authenticated:
+                request.state.user = self._authenticate(request)
+            if request.scope.get(_RAW_ROUTING):
+                path_params = request.scope.get("path_params", {})
+                request.scope["path_params"] = {
+                    name: decode_path(value, name) for name, value in path_params.items()
+                }
+            request.state.query = Query(
+                request.scope.get("query_string", b""), params, route, repeatable=("name",)
+            )
             return await handler(request)
 
         return endpoint
@@ -456,72 +703,38 @@ class EmulatorApp:
     # ---- request helpers -------------------------------------------------------
 
     @staticmethod
-    async def _json(request: Request) -> Any:
-        raw = await request.body()
-        if not raw.strip():
-            raise ApiError(400, "a JSON body is required")
-        try:
-            # NaN and Infinity (or 1e309) could be stored but never sent back as JSON.
-            return json.loads(raw, parse_constant=_non_finite, parse_float=_finite)
-        except RecursionError:
-            raise ApiError(400, "the body is not valid JSON: nested too deeply") from None
-        except ValueError as exc:
-            raise ApiError(400, f"the body is not valid JSON: {exc}") from None
-
-    @staticmethod
-    def _query(request: Request, name: str, *, required: bool = False) -> str | None:
-        value = request.query_params.get(name)
-        if value is None and required:
-            raise _invalid(name, "is a required query parameter")
-        if value is not None and not value:
-            raise _invalid(name, "must not be empty")
-        return value
+    def _query(request: Request) -> Query:
+        query: Query = request.state.query
+        return query
 
     @staticmethod
     def _user(request: Request) -> str:
         return str(request.state.user)
 
-    def _page(self, request: Request, entries: list[Entry]) -> Response:
+    def _page(self, entries: Iterable[Entry]) -> Response:
         """Answer one page of a listing: ``{"Items": [...], "lastKey": ...}``.
 
-        Keys are the store's positions: the next page holds what comes after
-        the last item of this one, so deleting items between page requests
-        neither skips nor repeats any.
+        Reads one item more than the page holds (to know whether another page
+        follows) and no further. Keys are the store's: the next page holds what
+        comes after the last item of this one, so deleting items between page
+        requests neither skips nor repeats any.
         """
-        start = request.query_params.get("startKey")
-        if start is not None:
-            # Keys are 64-bit integers: at most 19 digits (and int() refuses 4300).
-            if not (start.isascii() and start.isdigit() and len(start) <= 19):
-                raise _invalid("startKey", "is not a key this server issued")
-            entries = [entry for entry in entries if entry.key > int(start)]
-        page = entries[: self.page_size]
+        read = list(islice(entries, self.page_size + 1))
+        page = read[: self.page_size]
         body: Doc = {"Items": [entry.body for entry in page]}
-        if len(entries) > len(page):
-            body["lastKey"] = str(page[-1].key)
+        if len(read) > len(page):
+            body["lastKey"] = _encode_key(page[-1].key)
         return JSONResponse(body)
 
-    @staticmethod
-    def _filter_by_name(request: Request, entries: list[Entry]) -> list[Entry]:
-        exact = request.query_params.get("exactMatch", "false").lower()
-        if exact not in ("true", "false"):
-            raise _invalid("exactMatch", "must be true or false")
-        names = request.query_params.getlist("name")
-        if not names:
-            return entries
-        if exact == "true":
-            return [e for e in entries if e.body.get("name") in names]
-        wanted = [n.casefold() for n in names]
-        return [
-            e for e in entries if any(w in str(e.body.get("name", "")).casefold() for w in wanted)
-        ]
+    def _scan(self, request: Request, kind: str, *, parent: str | None = None) -> Iterator[Entry]:
+        after = _decode_key(self._query(request).get("startKey"))
+        return self.store.scan(kind, parent=parent, after=after, batch=self.page_size + 1)
 
     @staticmethod
-    def _filter_by_author(request: Request, entries: list[Entry]) -> list[Entry]:
-        for param in ("createdBy", "updatedBy"):
-            value = request.query_params.get(param)
-            if value is not None:
-                entries = [e for e in entries if e.body.get(param) == value]
-        return entries
+    def _names(query: Query) -> tuple[list[str], bool]:
+        """Return the ``name`` filter and whether it can match (only with ``exactMatch=true``)."""
+        names, exact = query.getlist("name"), query.boolean("exactMatch")
+        return names, exact or not names
 
     @staticmethod
     def _operations(body: Any, allowed: Collection[str]) -> list[tuple[str, Any]]:
@@ -536,12 +749,12 @@ class EmulatorApp:
         changes = []
         for index, op in enumerate(data):
             if not isinstance(op, dict) or op.get("operation") != "update":
-                raise _invalid(f"data[{index}].operation", "must be 'update'")
+                raise invalid(f"data[{index}].operation", "must be 'update'")
             attribute = op.get("attribute")
             if attribute not in allowed:
-                raise _invalid(f"data[{index}].attribute", f"must be one of {sorted(allowed)}")
+                raise invalid(f"data[{index}].attribute", f"must be one of {sorted(allowed)}")
             if "newValue" not in op:
-                raise _invalid(f"data[{index}].newValue", "is required")
+                raise invalid(f"data[{index}].newValue", "is required")
             changes.append((str(attribute), op["newValue"]))
         return changes
 
@@ -559,15 +772,11 @@ class EmulatorApp:
         media_type = request.headers.get("content-type", "").split(";", 1)[0]
         if media_type.strip().lower() != "application/x-www-form-urlencoded":
             raise ApiError(400, "the token request must be form-encoded")
-        try:
-            text = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ApiError(400, "the token request is not UTF-8") from None
-        form = {k: v[-1] for k, v in parse_qs(text).items()}
+        form = read_form(await request.body())
         if form.get("grant_type") != "client_credentials":
-            raise _invalid("grant_type", "must be client_credentials")
+            raise invalid("grant_type", "must be client_credentials")
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-        expected = self.client_credentials.get(client_id)
+        expected = self._credentials.clients.get(client_id)
         if not client_id or expected is None or not _same(expected, secret):
             raise ApiError(401, "invalid client credentials")
         return JSONResponse(
@@ -578,32 +787,38 @@ class EmulatorApp:
             }
         )
 
-    def _known_email(self, request: Request) -> str:
-        email = self._query(request, "email", required=True) or ""
+    def _known_email(self, query: Query) -> str:
+        email = query.get("email", required=True) or ""
         if "@" not in email:
-            raise _invalid("email", "is not an e-mail address")
-        if self._sso_emails is not None and email.lower() not in self._sso_emails:
+            raise invalid("email", "is not an e-mail address")
+        if email.lower() not in self.sso_emails:
             raise ApiError(404, "this e-mail has no access to Albert")
         return email
 
     async def _login(self, request: Request) -> Response:
         """``GET /login``: the SSO e-mail check, and the browser login of the SDK.
 
-        ``?email=`` answers 302 for a known user, 404 for an unknown one.
-        ``?source=sdk&email=...&port=N`` logs the user in at once and redirects
-        the browser to ``http://localhost:N/?token=<refresh token>``.
+        ``?email=`` answers 302 for an e-mail in ``sso_emails``, 404 for any
+        other. ``?source=sdk&email=...&port=N[&state=S]`` logs the user in at
+        once and redirects the browser to
+        ``http://localhost:N/?token=<refresh token>[&state=S]``.
         """
-        email = self._known_email(request)
-        if request.query_params.get("source") != "sdk":
-            query = urlencode({"email": email})
-            return RedirectResponse(f"{API_PREFIX}/login/sso?{query}", status_code=302)
-        port = self._query(request, "port", required=True) or ""
+        query = self._query(request)
+        email = self._known_email(query)
+        if query.get("source") != "sdk":
+            return RedirectResponse(
+                f"{API_PREFIX}/login/sso?{urlencode({'email': email})}", status_code=302
+            )
+        port = query.get("port", required=True) or ""
         valid = port.isascii() and port.isdigit() and len(port) <= 5  # int() refuses 4300 digits
         if not valid or not 1 <= int(port) <= 65535:
-            raise _invalid("port", "must be a port number")
-        refresh = self.issue_refresh_token(email)
+            raise invalid("port", "must be a port number")
+        callback = {"token": self.issue_refresh_token(email)}
+        state = query.get("state")
+        if state is not None:
+            callback["state"] = state
         return RedirectResponse(
-            f"http://localhost:{int(port)}/?{urlencode({'token': refresh})}", status_code=302
+            f"http://localhost:{int(port)}/?{urlencode(callback)}", status_code=302
         )
 
     async def _refresh_sso(self, request: Request) -> Response:
@@ -612,7 +827,7 @@ class EmulatorApp:
         The refresh token is rotated: the answer carries the next one, and the
         one sent stops working.
         """
-        body = _object(await self._json(request))
+        body = _object(await read_json(request))
         refresh = body.get("refreshtoken")
         holder = self.store.get("refresh", refresh) if isinstance(refresh, str) else None
         if holder is None or not isinstance(refresh, str):
@@ -642,30 +857,54 @@ class EmulatorApp:
 
     def _existing_folder(self, fid: str | None, field: str) -> str | None:
         if fid is not None and self.store.get("folder", fid) is None:
-            raise _invalid(field, f"names no folder ({fid!r})")
+            raise invalid(field, f"names no folder ({fid!r})")
         return fid
 
     async def _create_session(self, request: Request) -> Response:
-        """``POST /chats/sessions``: a new session with a server-assigned id."""
-        body = _object(await self._json(request))
-        now, user = _now(), self._user(request)
+        """``POST /chats/sessions``: a new session with a server-assigned id.
+
+        ``kind`` defaults to ``chat``; ``automationId`` and ``automationRunId``
+        are kept when given.
+        """
+        body = _object(await read_json(request))
         session: Doc = {
             "id": _new_id("ses"),
             "name": _text(body, "name"),
             "sourceSessionId": _text(body, "sourceSessionId"),
             "parentId": self._existing_folder(_optional_text(body, "parentId"), "parentId"),
-            "createdBy": user,
-            "updatedBy": user,
-            "createdAt": now,
-            "updatedAt": now,
+            "kind": choice(body.get("kind") or "chat", "kind", SESSION_KINDS),
         }
+        for field in ("automationId", "automationRunId"):
+            value = _optional_text(body, field)
+            if value is not None:
+                session[field] = value
+        session.update(_audit(self._user(request), _now()))
         self.store.put("session", session["id"], session)
+        self.store.put("by-source", session["id"], {}, parent=session["sourceSessionId"])
         return JSONResponse(session, status_code=201)
 
     async def _list_sessions(self, request: Request) -> Response:
-        """``GET /chats/sessions``: by ``name``/``exactMatch``/``createdBy``/``updatedBy``."""
-        entries = self._filter_by_name(request, self.store.scan("session"))
-        return self._page(request, self._filter_by_author(request, entries))
+        """``GET /chats/sessions``: by ``name`` (with ``exactMatch=true``) and the other filters."""
+        query = self._query(request)
+        names, matchable = self._names(query)
+        kind = query.get("kind")
+        if kind is not None:
+            choice(kind, "kind", SESSION_KINDS)
+        wanted = {
+            field: value
+            for field in ("parentId", "kind", "automationId", "createdBy", "updatedBy")
+            if (value := query.get(field)) is not None
+        }
+        entries = self._scan(request, "session")
+        if not matchable:
+            return self._page(())
+
+        def matches(session: Doc) -> bool:
+            if names and session.get("name") not in names:
+                return False
+            return all(session.get(field) == value for field, value in wanted.items())
+
+        return self._page(entry for entry in entries if matches(entry.body))
 
     async def _get_session(self, request: Request) -> Response:
         """``GET /chats/sessions/{id}``."""
@@ -674,14 +913,15 @@ class EmulatorApp:
     async def _get_session_by_source(self, request: Request) -> Response:
         """``GET /chats/sessions/source/{sourceSessionId}``: the oldest session with that source."""
         source = request.path_params["source_id"]
-        for session in self.store.all("session"):
-            if session.get("sourceSessionId") == source:
-                return JSONResponse(session)
-        raise ApiError(404, f"no chat session has sourceSessionId {source!r}")
+        oldest = next(self.store.scan("by-source", parent=source, batch=1), None)
+        session = None if oldest is None else self.store.get("session", oldest.id)
+        if session is None:
+            raise ApiError(404, f"no chat session has sourceSessionId {source!r}")
+        return JSONResponse(session)
 
     async def _update_session(self, request: Request) -> Response:
         """``PATCH /chats/sessions/{id}``: data operations on ``name`` and ``parentId``."""
-        changes = self._operations(await self._json(request), ("name", "parentId"))
+        changes = self._operations(await read_json(request), ("name", "parentId"))
         # No await from here on: nothing can change or delete the session before it is put.
         session = self._session(request.path_params["sid"])
         for attribute, value in changes:
@@ -692,7 +932,7 @@ class EmulatorApp:
                 session["parentId"] = self._existing_folder(
                     _optional_text(probe, "parentId"), "parentId"
                 )
-        session["updatedBy"], session["updatedAt"] = self._user(request), _now()
+        _touch(session, self._user(request))
         self.store.put("session", session["id"], session)
         return Response(status_code=204)
 
@@ -701,82 +941,116 @@ class EmulatorApp:
         sid = request.path_params["sid"]
         if not self.store.delete("session", sid):
             raise ApiError(404, f"chat session {sid!r} not found")
-        self.store.delete_children("message", sid)
-        self.store.delete_children("flag", sid)
+        self.store.delete("by-source", sid)
+        for kind in ("message", "request", "flag"):
+            self.store.delete_children(kind, sid)
         return Response(status_code=204)
 
     # ---- messages ----------------------------------------------------------------
+
+    def _request_rank(self, sid: str, srid: str) -> int:
+        """Return the place of a request in its session, making it if it is new."""
+        key = _request_id(sid, srid)
+        found = self.store.entry("request", key)
+        if found is not None:
+            return found.key[0]
+        return self.store.put("request", key, {"sourceRequestId": srid}, parent=sid)[0]
+
+    def _components(self, sid: str, srid: str) -> Iterator[Entry]:
+        """Yield the components of a request, by sequence."""
+        found = self.store.entry("request", _request_id(sid, srid))
+        if found is None:
+            return iter(())
+        rank = found.key[0]
+        scan = self.store.scan("message", parent=sid, start=(rank, ""), batch=16)
+        return takewhile(lambda entry: entry.key[0] == rank, scan)
 
     def _messages(self, request: Request, *, sequence_required: bool) -> list[Doc]:
         """Return the messages a request addresses (session, sourceRequestId, sequence, type)."""
         sid = request.path_params["sid"]
         self._session(sid)
         srid = request.path_params["srid"]
-        sequence = self._query(request, "sequence", required=sequence_required)
-        component = self._query(request, "componentType")
+        query = self._query(request)
+        sequence = query.get("sequence", required=sequence_required)
+        component = query.get("componentType")
         if component is not None:
-            _choice(component, "componentType", _values(ChatComponentType))
-        found = [
-            message
-            for message in self.store.all("message", parent=sid)
-            if message["sourceRequestId"] == srid
-            and (sequence is None or message["sequence"] == sequence)
-            and (component is None or message["componentType"] == component)
-        ]
+            choice(component, "componentType", COMPONENT_TYPES)
+        if sequence is not None:
+            one = self.store.get("message", _message_id(sid, srid, _sequence(sequence)))
+            found = [] if one is None else [one]
+        else:
+            found = [entry.body for entry in self._components(sid, srid)]
+        found = [m for m in found if component is None or m["componentType"] == component]
         if not found:
             where = f"sequence {sequence!r}" if sequence is not None else "any sequence"
-            raise ApiError(404, f"no message {srid!r} at {where} in chat session {sid!r}")
+            kind = f" of type {component!r}" if component is not None else ""
+            raise ApiError(404, f"no message {srid!r}{kind} at {where} in chat session {sid!r}")
         return found
 
     def _put_message(self, message: Doc) -> None:
-        sid = message["parentId"]
-        self.store.put("message", f"{sid}/{message['id']}", message, parent=sid)
+        sid, srid = message["parentId"], message["sourceRequestId"]
+        self.store.put("message", _message_id(sid, srid, message["sequence"]), message, parent=sid)
+
+    def add_message(
+        self, session_id: str, body: Mapping[str, Any], *, user: str | None = None
+    ) -> Doc:
+        """Store a message as ``POST .../messages`` would, without HTTP (to seed data fast).
+
+        Parameters
+        ----------
+        session_id : str
+            The session.
+        body : Mapping[str, Any]
+            The create body: ``sourceRequestId``, ``sequence``, ``componentType``,
+            ``userType``, ``role``, ``Content`` and any optional field.
+        user : str | None, optional
+            Who creates it (default: the static token's user).
+
+        Returns
+        -------
+        Doc
+            The stored message.
+
+        Raises
+        ------
+        ApiError
+            As the route answers: 404 for an unknown session, 400 for a bad
+            field, 409 for a taken (request id, sequence).
+        """
+        session = self._session(session_id)
+        fields = _message_fields(dict(body))
+        srid, sequence = fields["sourceRequestId"], fields["sequence"]
+        message_id = _message_id(session_id, srid, sequence)
+        if self.store.get("message", message_id) is not None:
+            raise ApiError(
+                409,
+                f"chat session {session_id!r} already has a message {srid!r} "
+                f"at sequence {sequence!r}",
+            )
+        now = _now()
+        message: Doc = {"id": _new_id("msg"), "parentId": session_id, **fields}
+        message.update(_audit(user or self.user, now))
+        rank = self._request_rank(session_id, srid)
+        self.store.put("message", message_id, message, parent=session_id, order=(rank, sequence))
+        session["lastMessageAt"] = now
+        self.store.put("session", session_id, session)
+        return message
 
     async def _create_message(self, request: Request) -> Response:
-        """``POST .../messages``: the next sequence of the session; the answer omits ``Content``."""
+        """``POST .../messages``: a component at the sequence it names; the answer omits Content."""
         sid = request.path_params["sid"]
-        body = _object(await self._json(request))
-        # No await from here on: a session deleted meanwhile answers 404, and
-        # the one put back below is the current one.
-        session = self._session(sid)
-        if "Content" not in body:
-            raise _invalid("Content", "is required")
-        message: Doc = {
-            "sourceRequestId": _text(body, "sourceRequestId"),
-            "componentType": _choice(
-                body.get("componentType"), "componentType", _values(ChatComponentType)
-            ),
-            "userType": _choice(body.get("userType"), "userType", _values(ChatUserType)),
-            "role": _choice(body.get("role"), "role", _values(ChatRole)),
-            "Content": _content(body["Content"]),
-        }
-        for field, types in _MESSAGE_OPTIONAL.items():
-            if body.get(field) is None:
-                continue
-            value = body[field]
-            if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-                raise _invalid(field, f"must be of type {types[0].__name__}")
-            message[field] = value
-        now = _now()
-        message.update(
-            id=_new_id("msg"),
-            parentId=sid,
-            sequence=f"{self.store.next_value(f'sequence:{sid}'):03d}",
-            createdBy=self._user(request),
-            createdAt=now,
-            updatedAt=now,
-        )
-        self._put_message(message)
-        session["lastMessageAt"] = now
-        self.store.put("session", sid, session)
+        body = _object(await read_json(request))
+        # No await from here on: a session deleted meanwhile answers 404, a
+        # taken sequence 409, and the session put back is the current one.
+        message = self.add_message(sid, body, user=self._user(request))
         created = {key: value for key, value in message.items() if key != "Content"}
         return JSONResponse(created, status_code=201)
 
     async def _list_messages(self, request: Request) -> Response:
-        """``GET .../messages``: one page of the session's messages, oldest first."""
+        """``GET .../messages``: one page; requests in creation order, components by sequence."""
         sid = request.path_params["sid"]
         self._session(sid)
-        return self._page(request, self.store.scan("message", parent=sid))
+        return self._page(self._scan(request, "message", parent=sid))
 
     async def _get_message(self, request: Request) -> Response:
         """``GET .../messages/{sourceRequestId}?sequence=[&componentType=]``."""
@@ -784,39 +1058,46 @@ class EmulatorApp:
 
     async def _update_message(self, request: Request) -> Response:
         """``PATCH .../messages/{sourceRequestId}?sequence=``: data operations on ``Content``."""
-        changes = self._operations(await self._json(request), ("Content",))
+        changes = self._operations(await read_json(request), ("Content",))
         # No await from here on: nothing can change or delete the message before it is put.
         message = self._messages(request, sequence_required=True)[0]
         for _, value in changes:
             message["Content"] = _content(value)
-        message["updatedAt"] = _now()
+        _touch(message, self._user(request))
         self._put_message(message)
         return Response(status_code=204)
 
     async def _delete_message(self, request: Request) -> Response:
-        """``DELETE .../messages/{sourceRequestId}?sequence=``: the message and its flags."""
+        """``DELETE .../messages/{sourceRequestId}?sequence=``: the message and its flags.
+
+        The request goes with its last component: a component sent later
+        under the same ``sourceRequestId`` starts it anew, at the end.
+        """
         message = self._messages(request, sequence_required=True)[0]
-        sid = message["parentId"]
-        self.store.delete("message", f"{sid}/{message['id']}")
-        for kind in _values(ChatFlagType):
+        sid, srid = message["parentId"], message["sourceRequestId"]
+        self.store.delete("message", _message_id(sid, srid, message["sequence"]))
+        for kind in FLAG_TYPES:
             self.store.delete("flag", f"{message['id']}/{kind}")
+        if next(self._components(sid, srid), None) is None:
+            self.store.delete("request", _request_id(sid, srid))
         return Response(status_code=204)
 
     # ---- flags ---------------------------------------------------------------------------
 
     def _flag_type(self, request: Request) -> str:
-        kind = self._query(request, "type", required=True)
-        return _choice(kind, "type", _values(ChatFlagType))
+        kind = self._query(request).get("type", required=True)
+        return choice(kind, "type", FLAG_TYPES)
 
     async def _get_message_flags(self, request: Request) -> Response:
         """``GET .../messages/{sourceRequestId}/flag[?sequence=]``: the flags set on a message."""
         messages = self._messages(request, sequence_required=False)
-        ids = {message["id"] for message in messages}
-        sid = messages[0]["parentId"]
-        kinds: list[str] = []
-        for flag in self.store.all("flag", parent=sid):
-            if flag["id"] in ids and flag["type"] not in kinds:
-                kinds.append(flag["type"])
+        set_flags: list[tuple[Order, str]] = []
+        for message in messages:
+            for kind in FLAG_TYPES:
+                flag = self.store.entry("flag", f"{message['id']}/{kind}")
+                if flag is not None:
+                    set_flags.append((flag.key, kind))
+        kinds = list(dict.fromkeys(kind for _, kind in sorted(set_flags)))
         return JSONResponse(
             {
                 "sourceRequestId": messages[0]["sourceRequestId"],
@@ -828,20 +1109,24 @@ class EmulatorApp:
     async def _add_flag(self, request: Request) -> Response:
         """``POST .../messages/{sourceRequestId}/flag?sequence=&type=[&componentType=]``.
 
-        Setting a flag that is set leaves it set (the call is idempotent).
+        Setting a flag that is set leaves it as it is (the call is idempotent).
         """
         kind = self._flag_type(request)
         message = self._messages(request, sequence_required=True)[0]
-        flag = {
-            "sourceRequestId": message["sourceRequestId"],
-            "id": message["id"],
-            "parentId": message["parentId"],
-            "type": kind,
-            "componentType": message["componentType"],
-            "sequence": message["sequence"],
-            kind: True,
-        }
-        self.store.put("flag", f"{message['id']}/{kind}", flag, parent=message["parentId"])
+        flag_id = f"{message['id']}/{kind}"
+        flag = self.store.get("flag", flag_id)
+        if flag is None:
+            flag = {
+                "sourceRequestId": message["sourceRequestId"],
+                "id": message["id"],
+                "parentId": message["parentId"],
+                "type": kind,
+                "componentType": message["componentType"],
+                "sequence": message["sequence"],
+                kind: True,
+                **_audit(self._user(request), _now()),
+            }
+            self.store.put("flag", flag_id, flag, parent=message["parentId"])
         return JSONResponse(flag, status_code=201)
 
     async def _remove_flag(self, request: Request) -> Response:
@@ -855,8 +1140,8 @@ class EmulatorApp:
     async def _list_flags(self, request: Request) -> Response:
         """``GET /chats/flags?type=``: one page of the flags of a type, oldest first."""
         kind = self._flag_type(request)
-        entries = [entry for entry in self.store.scan("flag") if entry.body["type"] == kind]
-        return self._page(request, entries)
+        entries = self._scan(request, "flag")
+        return self._page(entry for entry in entries if entry.body["type"] == kind)
 
     # ---- folders --------------------------------------------------------------------------
 
@@ -871,34 +1156,33 @@ class EmulatorApp:
 
         The type defaults to ``child`` under a parent and ``root`` otherwise.
         """
-        body = _object(await self._json(request))
+        body = _object(await read_json(request))
         name = _text(body, "name")
         parent = self._existing_folder(_optional_text(body, "parentId"), "parentId")
         kind = body.get("type")
         if kind is None:
-            kind = ChatFolderType.CHILD.value if parent else ChatFolderType.ROOT.value
-        kind = _choice(kind, "type", _values(ChatFolderType))
-        if kind == ChatFolderType.ROOT.value and parent is not None:
-            raise _invalid("parentId", "must be null for a root folder")
-        now, user = _now(), self._user(request)
+            kind = "child" if parent else "root"
+        kind = choice(kind, "type", FOLDER_TYPES)
+        if kind == "root" and parent is not None:
+            raise invalid("parentId", "must be null for a root folder")
         folder: Doc = {
             "id": _new_id("fld"),
             "name": name,
             "type": kind,
             "parentId": parent,
             "sequence": [],
-            "createdBy": user,
-            "updatedBy": user,
-            "createdAt": now,
-            "updatedAt": now,
+            **_audit(self._user(request), _now()),
         }
         self.store.put("folder", folder["id"], folder)
         return JSONResponse(folder, status_code=201)
 
     async def _list_folders(self, request: Request) -> Response:
-        """``GET /chats/folders``: by ``name``/``exactMatch``/``createdBy``/``updatedBy``."""
-        entries = self._filter_by_name(request, self.store.scan("folder"))
-        return self._page(request, self._filter_by_author(request, entries))
+        """``GET /chats/folders``: by ``name`` (with ``exactMatch=true``)."""
+        names, matchable = self._names(self._query(request))
+        entries = self._scan(request, "folder")
+        if not matchable:
+            return self._page(())
+        return self._page(e for e in entries if not names or e.body.get("name") in names)
 
     async def _get_folder(self, request: Request) -> Response:
         """``GET /chats/folders/{id}``."""
@@ -909,7 +1193,7 @@ class EmulatorApp:
 
         ``sequence`` is the list of the folder's children ids in order.
         """
-        changes = self._operations(await self._json(request), ("name", "sequence"))
+        changes = self._operations(await read_json(request), ("name", "sequence"))
         # No await from here on: nothing can change or delete the folder before it is put.
         folder = self._folder(request.path_params["fid"])
         for attribute, value in changes:
@@ -918,8 +1202,8 @@ class EmulatorApp:
             elif isinstance(value, list) and all(isinstance(v, str) and v for v in value):
                 folder["sequence"] = value
             else:
-                raise _invalid("sequence", "must be a list of ids")
-        folder["updatedBy"], folder["updatedAt"] = self._user(request), _now()
+                raise invalid("sequence", "must be a list of ids")
+        _touch(folder, self._user(request))
         self.store.put("folder", folder["id"], folder)
         return Response(status_code=204)
 
@@ -947,7 +1231,7 @@ class EmulatorApp:
     async def _admin_plan_fault(self, request: Request) -> Response:
         """``POST /_emulator/faults``: plan a fault (see `FaultInjector.plan`)."""
         try:
-            fault = self.faults.plan(_object(await self._json(request)))
+            fault = self.faults.plan(_object(await read_json(request)))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return JSONResponse(fault.describe(), status_code=201)
@@ -979,6 +1263,16 @@ def create_app(**options: Any) -> EmulatorApp:
     return EmulatorApp(**options)
 
 
+def _content_length(scope: Scope) -> int | None:
+    """Return the ``Content-Length`` a request declares, if it is a number."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            # The ASGI server already refused a malformed one; never int() 4300 digits.
+            return int(text) if text.isdigit() and len(text) <= 19 else None
+    return None
+
+
 #: Marks a scope routed by `_route_on_raw_path`, whose path parameters are still encoded.
 _RAW_ROUTING = "albert.routed_on_raw_path"
 
@@ -992,7 +1286,7 @@ def _route_on_raw_path(scope: Scope) -> Scope:
     ASGI servers decode ``%2F`` in ``path``, which would split an id such as
     ``run/42`` into two segments. Routing on the raw path, each segment
     re-encoded the same way (``/`` and ``%`` only), keeps it one; the route's
-    parameters are decoded by `_decode_path_params`.
+    parameters are decoded (strictly, as UTF-8) by `EmulatorApp._endpoint`.
     """
     raw: bytes | None = scope.get("raw_path")
     if not raw:
@@ -1023,13 +1317,3 @@ def _answer_crashes(endpoint: Handler) -> Handler:
             return _crash(exc)
 
     return answered
-
-
-def _decode_path_params(endpoint: Handler) -> Handler:
-    async def decoded(request: Request) -> Response:
-        if request.scope.get(_RAW_ROUTING):
-            params = request.scope.get("path_params", {})
-            request.scope["path_params"] = {name: unquote(value) for name, value in params.items()}
-        return await endpoint(request)
-
-    return decoded

@@ -8,12 +8,12 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from albert.testing._extra import missing_extra
-from albert.testing.app import DEFAULT_PAGE_SIZE, EmulatorApp
+from albert.testing.app import DEFAULT_MAX_BODY_SIZE, DEFAULT_PAGE_SIZE, EmulatorApp
 from albert.testing.faults import FaultInjector
 
 try:
@@ -112,8 +112,15 @@ class LocalAlbert:
     page_size : int | None, optional
         Items per page of every listing (default 50).
     client_credentials : Mapping[str, str] | None, optional
-        Client id to secret for the token endpoint (default
-        ``{"albert-local": "albert-local-secret"}``).
+        Client id to secret for the token endpoint. Default: the ones the
+        SQLite file remembers; else none when ``token`` or ``sso_emails`` is
+        given; else ``albert-local`` with a random secret
+        (`client_credentials` tells it).
+    sso_emails : Collection[str] | None, optional
+        The e-mails that may log in with SSO, at once and with no password
+        (default: none, SSO is off).
+    max_body_size : int | None, optional
+        The largest request body accepted, in bytes (default 10 MiB).
     app : EmulatorApp | None, optional
         An emulator to serve instead of a new one (then give none of the
         options above except ``port``); it is not closed on exit.
@@ -140,19 +147,24 @@ class LocalAlbert:
         token: str | None = None,
         page_size: int | None = None,
         client_credentials: Mapping[str, str] | None = None,
+        sso_emails: Collection[str] | None = None,
+        max_body_size: int | None = None,
         app: EmulatorApp | None = None,
     ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {port}")
+        options = (db_path, token, page_size, client_credentials, sso_emails, max_body_size)
         if app is None:
             app = EmulatorApp(
                 db_path=db_path,
                 token=token,
                 page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
                 client_credentials=client_credentials,
+                sso_emails=sso_emails,
+                max_body_size=DEFAULT_MAX_BODY_SIZE if max_body_size is None else max_body_size,
             )
             self._owns_app = True
-        elif any(option is not None for option in (db_path, token, page_size, client_credentials)):
+        elif any(option is not None for option in options):
             raise ValueError("give either app or the options of a new emulator, not both")
         else:
             self._owns_app = False
@@ -195,6 +207,11 @@ class LocalAlbert:
     def token(self) -> str:
         """The bearer token the emulator accepts."""
         return self.app.token
+
+    @property
+    def client_credentials(self) -> dict[str, str]:
+        """Client id to secret that the token endpoint accepts (a copy; may be empty)."""
+        return self.app.client_credentials
 
     @property
     def faults(self) -> FaultInjector:
