@@ -12,7 +12,7 @@ from albert.testing import LocalAlbert
 
 @pytest.fixture
 def server() -> Iterator[LocalAlbert]:
-    with LocalAlbert(page_size=4) as local:
+    with LocalAlbert(page_size=4, sso_emails=["ada@example.com"]) as local:
         yield local
 
 

@@ -18,10 +18,16 @@ TURNS: list[tuple[str, str, str, Any]] = [
 
 
 def message(session_id: str, turn: tuple[str, str, str, Any], **fields: Any) -> ChatMessage:
+    """Return a message of ``turn``: the first component of a new request unless told otherwise.
+
+    The sequence is given explicitly (the server requires it) until the SDK
+    sends ``"000"`` by itself.
+    """
     kind, user, role, content = turn
     return ChatMessage.model_validate(
         {
             "parentId": session_id,
+            "sequence": "000",
             "componentType": kind,
             "userType": user,
             "role": role,
@@ -29,3 +35,13 @@ def message(session_id: str, turn: tuple[str, str, str, Any], **fields: Any) -> 
             **fields,
         }
     )
+
+
+def conversation(
+    session_id: str, turns: list[tuple[str, str, str, Any]] = TURNS
+) -> list[ChatMessage]:
+    """Return ``turns`` as the components of one request, at sequences 000, 001, ..."""
+    return [
+        message(session_id, turn, sourceRequestId="turn-1", sequence=f"{i:03d}")
+        for i, turn in enumerate(turns)
+    ]

@@ -23,27 +23,32 @@ def test_a_wrong_static_token_is_a_401(server: LocalAlbert) -> None:
     assert "wrong" not in str(raised.value)
 
 
-def test_client_credentials(server: LocalAlbert) -> None:
-    with Albert.from_client_credentials(
-        base_url=server.base_url, client_id="albert-local", client_secret="albert-local-secret"
-    ) as client:
-        session = client.chat_sessions.create(session=ChatSession(name="cc", source_session_id="c"))
-    assert session.model_extra is not None
-    assert session.model_extra["createdBy"] == "albert-local"
-    with (
-        Albert.from_client_credentials(
-            base_url=server.base_url, client_id="albert-local", client_secret="nope"
-        ) as client,
-        pytest.raises(AlbertAuthError),
-    ):
-        list(client.chat_sessions.get_all())
+def test_client_credentials() -> None:
+    with LocalAlbert(client_credentials={"svc": "s3cret"}) as server:
+        with Albert.from_client_credentials(
+            base_url=server.base_url, client_id="svc", client_secret="s3cret"
+        ) as client:
+            session = client.chat_sessions.create(
+                session=ChatSession(name="cc", source_session_id="c")
+            )
+        assert session.model_extra is not None
+        assert session.model_extra["createdBy"] == "svc"
+        with (
+            Albert.from_client_credentials(
+                base_url=server.base_url, client_id="svc", client_secret="nope"
+            ) as client,
+            pytest.raises(AlbertAuthError),
+        ):
+            list(client.chat_sessions.get_all())
 
 
-async def test_client_credentials_async(server: LocalAlbert) -> None:
-    async with AsyncAlbert.from_client_credentials(
-        base_url=server.base_url, client_id="albert-local", client_secret="albert-local-secret"
-    ) as client:
-        assert [s async for s in client.chat_sessions.get_all()] == []
+async def test_the_default_client_credentials_async() -> None:
+    with LocalAlbert() as server:  # given no credentials, it makes a client of its own
+        [(client_id, secret)] = server.client_credentials.items()
+        async with AsyncAlbert.from_client_credentials(
+            base_url=server.base_url, client_id=client_id, client_secret=secret
+        ) as client:
+            assert [s async for s in client.chat_sessions.get_all()] == []
 
 
 class Browser:

@@ -13,7 +13,7 @@ from albert.resources.chats import (
     ChatSession,
 )
 from albert.testing import LocalAlbert
-from tests.e2e.helpers import TURNS, message
+from tests.e2e.helpers import TURNS, conversation, message
 
 
 def test_sessions_crud_with_the_sync_client(server: LocalAlbert) -> None:
@@ -28,8 +28,12 @@ def test_sessions_crud_with_the_sync_client(server: LocalAlbert) -> None:
         assert client.chat_sessions.get_by_source_session_id(source_session_id="src-Resin").id == (
             created[2].id
         )
-        paginator = client.chat_sessions.get_all(name=["polymer"])
+        paginator = client.chat_sessions.get_all(
+            name=["Polymer A", "Polymer B", "polymer c", "Resin", "Polymer"], exact_match=True
+        )
         assert [len(page) for page in paginator.pages()] == [4]
+        # the server has no fuzzy matching: without exact_match, a name filter finds nothing
+        assert list(client.chat_sessions.get_all(name=["Polymer A"], exact_match=False)) == []
         assert [
             s.name for s in client.chat_sessions.get_all(name=["Polymer A"], exact_match=True)
         ] == ["Polymer A"]
@@ -61,7 +65,8 @@ async def test_sessions_crud_with_the_async_client(server: LocalAlbert) -> None:
         assert found.id == session.id
         renamed = await client.chat_sessions.update(id=session.id or "", name="Renamed")
         assert renamed.name == "Renamed"
-        assert [s.name async for s in client.chat_sessions.get_all(name=["renamed"])] == ["Renamed"]
+        renamed_only = client.chat_sessions.get_all(name=["Renamed"], exact_match=True)
+        assert [s.name async for s in renamed_only] == ["Renamed"]
         await client.chat_sessions.delete(id=session.id or "")
         with pytest.raises(NotFoundError):
             await client.chat_sessions.get_by_id(id=session.id or "")
@@ -80,7 +85,7 @@ def test_the_full_conversation_with_the_sync_client(server: LocalAlbert) -> None
         sid = session.id or ""
         assert session.parent_id == fid
 
-        created = [client.chat_messages.create(message=message(sid, t)) for t in TURNS]
+        created = [client.chat_messages.create(message=m) for m in conversation(sid)]
         assert [m.content for m in created] == [t[3] for t in TURNS]  # despite the quirk
         assert [m.sequence for m in created] == ["000", "001", "002", "003", "004", "005"]
         paginator = client.chat_messages.get_all(session_id=sid)
@@ -131,7 +136,8 @@ def test_the_full_conversation_with_the_sync_client(server: LocalAlbert) -> None
 
         moved = client.chat_folders.update(id=fid, name="Resins (done)", sequence=[sid])
         assert moved.name == "Resins (done)"
-        assert [f.id for f in client.chat_folders.get_all(name=["done"])] == [fid]
+        done = client.chat_folders.get_all(name=["Resins (done)"], exact_match=True)
+        assert [f.id for f in done] == [fid]
         assert client.chat_sessions.update(id=sid, parent_id=None).parent_id is None
 
         client.chat_sessions.delete(id=sid)
@@ -148,7 +154,7 @@ async def test_the_full_conversation_with_the_async_client(server: LocalAlbert) 
             session=ChatSession(name="Cure", source_session_id="e2e-async", parent_id=fid)
         )
         sid = session.id or ""
-        created = [await client.chat_messages.create(message=message(sid, t)) for t in TURNS]
+        created = [await client.chat_messages.create(message=m) for m in conversation(sid)]
         assert [m.content for m in created] == [t[3] for t in TURNS]
         paginator = client.chat_messages.get_all(session_id=sid)
         assert [len(page) async for page in paginator.pages()] == [4, 2]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from albert.exceptions import ConflictError
 from albert.resources.chats import ChatFlagType, ChatFolder, ChatSession
 from albert.testing import LocalAlbert
-from tests.e2e.helpers import TURNS, message
+from tests.e2e.helpers import TURNS, conversation, message
 
 
 def test_a_restart_loses_nothing(tmp_path: Path) -> None:
@@ -17,7 +20,7 @@ def test_a_restart_loses_nothing(tmp_path: Path) -> None:
             session=ChatSession(name="Kept", source_session_id="persist", parent_id=folder.id)
         )
         sid = session.id or ""
-        created = [client.chat_messages.create(message=message(sid, t)) for t in TURNS[:3]]
+        created = [client.chat_messages.create(message=m) for m in conversation(sid, TURNS[:3])]
         client.chat_flags.add(
             session_id=sid,
             source_request_id=created[0].source_request_id or "",
@@ -35,8 +38,11 @@ def test_a_restart_loses_nothing(tmp_path: Path) -> None:
         listed = list(client.chat_messages.get_all(session_id=sid))
         assert [m.content for m in listed] == [t[3] for t in TURNS[:3]]
         assert [f.sequence for f in client.chat_flags.get_all(type=ChatFlagType.STARRED)] == ["000"]
-        again = client.chat_messages.create(message=message(sid, TURNS[3]))
-        assert again.sequence == "003"  # the sequence counter survived too
+        with pytest.raises(ConflictError):  # the taken sequences survived too
+            client.chat_messages.create(message=conversation(sid, TURNS[:1])[0])
+        again = client.chat_messages.create(message=conversation(sid, TURNS[:4])[3])
+        assert again.sequence == "003"
+        assert len(list(client.chat_messages.get_all(session_id=sid))) == 4
 
 
 async def test_a_restart_loses_nothing_for_the_async_client(tmp_path: Path) -> None:
