@@ -175,6 +175,67 @@ async def test_optional_fields_are_kept(http: httpx.AsyncClient) -> None:
         assert created[key] == got[key] == value
 
 
+async def test_the_newer_fields_are_kept(http: httpx.AsyncClient) -> None:
+    sid = (await new_session(http))["id"]
+    fields = {
+        "pageContext": {"url": "https://app/inv/1", "entity": "inventory", "canvas_id": "c1"},
+        "attachments": [
+            {"fileId": "ATT1", "title": "gel.pdf", "kind": "pdf", "sizeBytes": 12},
+            {"fileId": "ATT2", "title": "b.csv", "kind": "csv", "partsSummary": "3 sheets"},
+        ],
+        "planAction": {"action": "approve"},
+        "permissionAction": {"decision": "allow_once"},
+        "permissionActions": [{"decision": "allow_session", "permissionKey": "inv.write"}],
+    }
+    created = await new_message(http, sid, "r", **fields)
+    got = (await http.get(f"/chats/sessions/{sid}/messages/r?sequence=000")).json()
+    for key, value in fields.items():
+        assert created[key] == got[key] == value
+    assert got["status"] == "active"
+    assert got["Created"] == got["Updated"] == {"by": "usr-local", "at": got["createdAt"]}
+
+
+@pytest.mark.parametrize("kind", ["document_citation", "plan", "permission_request"])
+async def test_the_newer_component_types(http: httpx.AsyncClient, kind: str) -> None:
+    sid = (await new_session(http))["id"]
+    await new_message(http, sid, "r", {"x": 1}, componentType=kind)
+    got = await http.get(
+        f"/chats/sessions/{sid}/messages/r", params={"sequence": "000", "componentType": kind}
+    )
+    assert got.json()["componentType"] == kind
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"pageContext": "url"},
+        {"attachments": {"fileId": "a"}},
+        {"attachments": [{"title": "t", "kind": "pdf"}]},
+        {"attachments": [{"fileId": "a", "title": "t", "kind": "pdf", "sizeBytes": "12"}]},
+        {"planAction": ["approve"]},
+        {"permissionAction": True},
+        {"permissionActions": [{"decision": "allow"}, "deny"]},
+        {"value": [1]},
+    ],
+)
+async def test_malformed_newer_fields_are_400s(
+    http: httpx.AsyncClient, change: dict[str, object]
+) -> None:
+    sid = (await new_session(http))["id"]
+    body = {
+        "sourceRequestId": "r",
+        "sequence": "000",
+        "componentType": "text",
+        "userType": "user",
+        "role": "user",
+        "Content": "x",
+        **change,
+    }
+    response = await http.post(f"/chats/sessions/{sid}/messages", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] in change
+
+
 @pytest.mark.parametrize(
     "change",
     [

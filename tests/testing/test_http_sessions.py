@@ -27,10 +27,34 @@ async def test_create_assigns_ids_and_server_fields(http: httpx.AsyncClient) -> 
     assert got.json() == a
 
 
+async def test_an_automation_session(http: httpx.AsyncClient) -> None:
+    created = await new_session(
+        http, "run", kind="automation", automationId="aut-1", automationRunId="run-1"
+    )
+    assert (created["kind"], created["automationId"], created["automationRunId"]) == (
+        "automation",
+        "aut-1",
+        "run-1",
+    )
+    assert (await http.get(f"/chats/sessions/{created['id']}")).json() == created
+    for bad in ({"kind": "robot"}, {"automationId": 7}, {"automationRunId": ""}):
+        response = await http.post(
+            "/chats/sessions", json={"name": "x", "sourceSessionId": "s", **bad}
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] in bad
+
+
 async def test_lookup_by_source_session_id(http: httpx.AsyncClient) -> None:
     created = await new_session(http, "Resin")
+    later = await http.post(
+        "/chats/sessions", json={"name": "again", "sourceSessionId": "src-Resin"}
+    )
     found = await http.get("/chats/sessions/source/src-Resin")
-    assert found.json()["id"] == created["id"]
+    assert found.json()["id"] == created["id"]  # the oldest
+    await http.delete(f"/chats/sessions/{created['id']}")
+    found = await http.get("/chats/sessions/source/src-Resin")
+    assert found.json()["id"] == later.json()["id"]
     missing = await http.get("/chats/sessions/source/nope")
     assert missing.status_code == 404
     assert "nope" in missing.json()["message"]
