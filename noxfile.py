@@ -76,6 +76,13 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
+@nox.session(name="bench-emulator")
+def bench_emulator(session: nox.Session) -> None:
+    """Time a page of a large session and a large export of the emulator (issue 17)."""
+    _sync(session, "--all-extras")
+    session.run("python", "benchmarks/emulator.py", *session.posargs)
+
+
 @nox.session(name="bench-instructions")
 def bench_instructions(session: nox.Session) -> None:
     """Count the instructions a listing costs the floor and ours, with valgrind."""
