@@ -6,9 +6,11 @@ plugin (`albert.testing.pytest_plugin`) gives the ``albert_server``,
 runs it from a shell.
 
 The modules, one job each: `albert.testing.app` (the ASGI app and its
-routes), `albert.testing.store` (memory and SQLite storage),
+routes), `albert.testing.store` (memory and SQLite storage, ordered and
+indexed), `albert.testing.credentials` (who gets in),
 `albert.testing.faults` (fault injection), `albert.testing.server`
-(`LocalAlbert`) and `albert.testing.pytest_plugin` (the fixtures).
+(`LocalAlbert`) and `albert.testing.pytest_plugin` (the fixtures); what a
+request may send is read in `albert.testing._input`.
 
 Starlette and uvicorn are imported on first use of a name that needs them,
 so ``import albert`` never pays for them; without them (``pip install
@@ -26,7 +28,13 @@ if TYPE_CHECKING:
     from albert.testing.app import EmulatorApp, create_app
     from albert.testing.faults import Fault, FaultInjector
     from albert.testing.server import LocalAlbert
-    from albert.testing.store import MemoryStore, SQLiteStore, Store, open_store
+    from albert.testing.store import (
+        MemoryStore,
+        NotAnEmulatorDatabase,
+        SQLiteStore,
+        Store,
+        open_store,
+    )
 
 __all__ = [
     "EmulatorApp",
@@ -34,6 +42,7 @@ __all__ = [
     "FaultInjector",
     "LocalAlbert",
     "MemoryStore",
+    "NotAnEmulatorDatabase",
     "SQLiteStore",
     "Store",
     "create_app",
@@ -47,6 +56,7 @@ _LAZY = {
     "FaultInjector": "albert.testing.faults",
     "LocalAlbert": "albert.testing.server",
     "MemoryStore": "albert.testing.store",
+    "NotAnEmulatorDatabase": "albert.testing.store",
     "SQLiteStore": "albert.testing.store",
     "Store": "albert.testing.store",
     "open_store": "albert.testing.store",
