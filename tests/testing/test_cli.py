@@ -321,6 +321,21 @@ def test_export_from_the_emulators_file_does_not_write_to_it(
         assert again.token == token  # not replaced by the export's own
 
 
+def test_export_from_a_file_that_an_emulator_is_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "chat.db"
+    with LocalAlbert(db_path=db) as server:
+        sid = _conversation(server, 2)
+        assert cli.main(["export", sid, "--local", "--db", str(db), "--format", "json"]) == 0
+        assert len(json.loads(capsys.readouterr().out)["messages"]) == 2
+        with server.client() as client:  # the server still writes, and reads its own
+            session = client.chat_sessions.create(
+                session=ChatSession(name="after", source_session_id="after")
+            )
+            assert client.chat_sessions.get_by_id(id=session.id or "").name == "after"
+
+
 def _foreign_database(path: Path) -> None:
     import sqlite3
 

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
 from itertools import islice, takewhile
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes, urlencode
@@ -42,6 +40,28 @@ try:
     from starlette.routing import Route
     from starlette.types import Message, Receive, Scope, Send
 
+    from albert.testing._documents import (
+        ACTIVE,
+        COMPONENT_TYPES,
+        FLAG_TYPES,
+        FOLDER_TYPES,
+        SCHEMA,
+        SESSION_KINDS,
+        audit_fields,
+        content_field,
+        decode_key,
+        encode_key,
+        json_object,
+        message_fields,
+        message_key,
+        new_id,
+        optional_text,
+        request_key,
+        sequence_field,
+        text_field,
+        timestamp,
+        touch,
+    )
     from albert.testing._input import (
         ApiError,
         Query,
@@ -88,72 +108,7 @@ DEFAULT_PAGE_SIZE = 50
 #: The largest request body accepted unless told otherwise: 10 MiB.
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
 
-# The API's vocabularies, as the server knows them (the published client's enums).
-COMPONENT_TYPES = (
-    "text",
-    "image",
-    "reasoning_block",
-    "notebook_citation",
-    "document_citation",
-    "product_card",
-    "ingredient_card",
-    "tool_call",
-    "error",
-    "plan",
-    "permission_request",
-)
-USER_TYPES = ("user", "system")
-ROLES = ("user", "assistant")
-FOLDER_TYPES = ("root", "child")
-FLAG_TYPES = ("starred", "downloaded", "requested", "hallucinated")
-SESSION_KINDS = ("chat", "automation")
-#: The ``status`` of every resource the emulator makes.
-ACTIVE = "active"
-
-#: What the data layout of the documents is (a store without it holds the layout
-#: of albert-chat before per-request sequences, and is upgraded on open).
-SCHEMA = 2
-
-#: A sequence: the zero-padded position of a component in its request.
-_SEQUENCE = re.compile(r"[0-9]{1,9}")
-#: A pagination key: the number of the last item's key, and its text part if any.
-_KEY = re.compile(r"([0-9]{1,19})(?:\.([0-9]{1,9}))?")
-
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def _object(body: Any) -> Doc:
-    if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return body
-
-
-def _text(body: Doc, field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(field, "is required and must be a non-empty string")
-    return value
-
-
-def _optional_text(body: Doc, field: str) -> str | None:
-    value = body.get(field)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise invalid(field, "must be a non-empty string or null")
-    return value
-
-
-def _sequence(value: Any, field: str = "sequence") -> str:
-    if not isinstance(value, str) or not _SEQUENCE.fullmatch(value):
-        raise invalid(field, "must be a zero-padded number such as '000'")
-    return value
 
 
 def _same(given: str, expected: str) -> bool:
@@ -164,124 +119,6 @@ def _same(given: str, expected: str) -> bool:
 def _crash(exc: Exception) -> Response:
     message = f"the emulator failed: {type(exc).__name__}: {exc}"
     return JSONResponse({"message": message}, status_code=500)
-
-
-def _content(value: Any) -> str | Doc:
-    if isinstance(value, (str, dict)):
-        return value
-    raise invalid("Content", "must be a string or a JSON object")
-
-
-def _audit(user: str, now: str) -> Doc:
-    """Return the ``status`` and audit fields of a new resource (flat, and in ``Created``)."""
-    return {
-        "status": ACTIVE,
-        "createdBy": user,
-        "updatedBy": user,
-        "createdAt": now,
-        "updatedAt": now,
-        "Created": {"by": user, "at": now},
-        "Updated": {"by": user, "at": now},
-    }
-
-
-def _touch(doc: Doc, user: str) -> None:
-    """Record an update of ``doc`` by ``user``, now."""
-    now = _now()
-    doc.update(updatedBy=user, updatedAt=now, Updated={"by": user, "at": now})
-
-
-def _encode_key(key: Order) -> str:
-    return str(key[0]) if not key[1] else f"{key[0]}.{key[1]}"
-
-
-def _decode_key(text: str | None) -> Order | None:
-    if text is None:
-        return None
-    match = _KEY.fullmatch(text)  # 19 digits at most: int() refuses 4300
-    if match is None:
-        raise invalid("startKey", "is not a key this server issued")
-    return int(match[1]), match[2] or ""
-
-
-# ---- message fields ----------------------------------------------------------------------
-
-
-def _of_type(*types: type) -> Callable[[Any], bool]:
-    def check(value: Any) -> bool:
-        return isinstance(value, types) and (bool in types or not isinstance(value, bool))
-
-    return check
-
-
-def _objects(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
-
-
-def _attachments(value: Any) -> bool:
-    if not _objects(value):
-        return False
-    for item in value:
-        for field in ("fileId", "title", "kind"):
-            if not isinstance(item.get(field), str) or not item[field]:
-                return False
-        if item.get("sizeBytes") is not None and not _of_type(int)(item["sizeBytes"]):
-            return False
-        if item.get("partsSummary") is not None and not isinstance(item["partsSummary"], str):
-            return False
-    return True
-
-
-#: The optional fields of a message: how to check each, and what the 400 says.
-_MESSAGE_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "componentId": (_of_type(str), "must be a string"),
-    "parentRequestId": (_of_type(str), "must be a string"),
-    "spanId": (_of_type(str), "must be a string"),
-    "branchIndex": (_of_type(int), "must be an integer"),
-    "isVisible": (_of_type(bool), "must be true or false"),
-    "displayFeedbackComponent": (_of_type(bool), "must be true or false"),
-    "value": (_objects, "must be a list of objects"),
-    "pageContext": (_of_type(dict), "must be an object"),
-    "attachments": (
-        _attachments,
-        "must be a list of {fileId, title, kind[, sizeBytes, partsSummary]}",
-    ),
-    "planAction": (_of_type(dict), "must be an object"),
-    "permissionAction": (_of_type(dict), "must be an object"),
-    "permissionActions": (_objects, "must be a list of objects"),
-}
-
-
-def _message_fields(body: Doc) -> Doc:
-    """Return the fields of a message create body, checked, in the order answers show them."""
-    if "Content" not in body:
-        raise invalid("Content", "is required")
-    if body.get("sequence") is None:
-        raise invalid("sequence", "is required (a new request starts at '000')")
-    fields: Doc = {
-        "sourceRequestId": _text(body, "sourceRequestId"),
-        "sequence": _sequence(body["sequence"]),
-        "componentType": choice(body.get("componentType"), "componentType", COMPONENT_TYPES),
-        "userType": choice(body.get("userType"), "userType", USER_TYPES),
-        "role": choice(body.get("role"), "role", ROLES),
-        "Content": _content(body["Content"]),
-    }
-    for field, (check, problem) in _MESSAGE_OPTIONAL.items():
-        if body.get(field) is None:
-            continue
-        if not check(body[field]):
-            raise invalid(field, problem)
-        fields[field] = body[field]
-    return fields
-
-
-def _message_id(sid: str, srid: str, sequence: str) -> str:
-    # Unambiguous: session ids are the server's (no "/"), sequences are digits.
-    return f"{sid}/{srid}/{sequence}"
-
-
-def _request_id(sid: str, srid: str) -> str:
-    return f"{sid}/{srid}"
 
 
 #: The query parameters of the listings and lookups, by route.
@@ -516,7 +353,7 @@ class EmulatorApp:
             self.store.delete("message", doc_id)
             self.store.put(
                 "message",
-                _message_id(sid, srid, sequence),
+                message_key(sid, srid, sequence),
                 message,
                 parent=sid,
                 order=(rank, sequence),
@@ -723,11 +560,11 @@ class EmulatorApp:
         page = read[: self.page_size]
         body: Doc = {"Items": [entry.body for entry in page]}
         if len(read) > len(page):
-            body["lastKey"] = _encode_key(page[-1].key)
+            body["lastKey"] = encode_key(page[-1].key)
         return JSONResponse(body)
 
     def _scan(self, request: Request, kind: str, *, parent: str | None = None) -> Iterator[Entry]:
-        after = _decode_key(self._query(request).get("startKey"))
+        after = decode_key(self._query(request).get("startKey"))
         return self.store.scan(kind, parent=parent, after=after, batch=self.page_size + 1)
 
     @staticmethod
@@ -827,7 +664,7 @@ class EmulatorApp:
         The refresh token is rotated: the answer carries the next one, and the
         one sent stops working.
         """
-        body = _object(await read_json(request))
+        body = json_object(await read_json(request))
         refresh = body.get("refreshtoken")
         holder = self.store.get("refresh", refresh) if isinstance(refresh, str) else None
         if holder is None or not isinstance(refresh, str):
@@ -866,19 +703,19 @@ class EmulatorApp:
         ``kind`` defaults to ``chat``; ``automationId`` and ``automationRunId``
         are kept when given.
         """
-        body = _object(await read_json(request))
+        body = json_object(await read_json(request))
         session: Doc = {
-            "id": _new_id("ses"),
-            "name": _text(body, "name"),
-            "sourceSessionId": _text(body, "sourceSessionId"),
-            "parentId": self._existing_folder(_optional_text(body, "parentId"), "parentId"),
+            "id": new_id("ses"),
+            "name": text_field(body, "name"),
+            "sourceSessionId": text_field(body, "sourceSessionId"),
+            "parentId": self._existing_folder(optional_text(body, "parentId"), "parentId"),
             "kind": choice(body.get("kind") or "chat", "kind", SESSION_KINDS),
         }
         for field in ("automationId", "automationRunId"):
-            value = _optional_text(body, field)
+            value = optional_text(body, field)
             if value is not None:
                 session[field] = value
-        session.update(_audit(self._user(request), _now()))
+        session.update(audit_fields(self._user(request), timestamp()))
         self.store.put("session", session["id"], session)
         self.store.put("by-source", session["id"], {}, parent=session["sourceSessionId"])
         return JSONResponse(session, status_code=201)
@@ -927,12 +764,12 @@ class EmulatorApp:
         for attribute, value in changes:
             probe = {attribute: value}
             if attribute == "name":
-                session["name"] = _text(probe, "name")
+                session["name"] = text_field(probe, "name")
             else:
                 session["parentId"] = self._existing_folder(
-                    _optional_text(probe, "parentId"), "parentId"
+                    optional_text(probe, "parentId"), "parentId"
                 )
-        _touch(session, self._user(request))
+        touch(session, self._user(request))
         self.store.put("session", session["id"], session)
         return Response(status_code=204)
 
@@ -950,7 +787,7 @@ class EmulatorApp:
 
     def _request_rank(self, sid: str, srid: str) -> int:
         """Return the place of a request in its session, making it if it is new."""
-        key = _request_id(sid, srid)
+        key = request_key(sid, srid)
         found = self.store.entry("request", key)
         if found is not None:
             return found.key[0]
@@ -958,7 +795,7 @@ class EmulatorApp:
 
     def _components(self, sid: str, srid: str) -> Iterator[Entry]:
         """Yield the components of a request, by sequence."""
-        found = self.store.entry("request", _request_id(sid, srid))
+        found = self.store.entry("request", request_key(sid, srid))
         if found is None:
             return iter(())
         rank = found.key[0]
@@ -976,7 +813,7 @@ class EmulatorApp:
         if component is not None:
             choice(component, "componentType", COMPONENT_TYPES)
         if sequence is not None:
-            one = self.store.get("message", _message_id(sid, srid, _sequence(sequence)))
+            one = self.store.get("message", message_key(sid, srid, sequence_field(sequence)))
             found = [] if one is None else [one]
         else:
             found = [entry.body for entry in self._components(sid, srid)]
@@ -989,7 +826,7 @@ class EmulatorApp:
 
     def _put_message(self, message: Doc) -> None:
         sid, srid = message["parentId"], message["sourceRequestId"]
-        self.store.put("message", _message_id(sid, srid, message["sequence"]), message, parent=sid)
+        self.store.put("message", message_key(sid, srid, message["sequence"]), message, parent=sid)
 
     def add_message(
         self, session_id: str, body: Mapping[str, Any], *, user: str | None = None
@@ -1018,18 +855,18 @@ class EmulatorApp:
             field, 409 for a taken (request id, sequence).
         """
         session = self._session(session_id)
-        fields = _message_fields(dict(body))
+        fields = message_fields(dict(body))
         srid, sequence = fields["sourceRequestId"], fields["sequence"]
-        message_id = _message_id(session_id, srid, sequence)
+        message_id = message_key(session_id, srid, sequence)
         if self.store.get("message", message_id) is not None:
             raise ApiError(
                 409,
                 f"chat session {session_id!r} already has a message {srid!r} "
                 f"at sequence {sequence!r}",
             )
-        now = _now()
-        message: Doc = {"id": _new_id("msg"), "parentId": session_id, **fields}
-        message.update(_audit(user or self.user, now))
+        now = timestamp()
+        message: Doc = {"id": new_id("msg"), "parentId": session_id, **fields}
+        message.update(audit_fields(user or self.user, now))
         rank = self._request_rank(session_id, srid)
         self.store.put("message", message_id, message, parent=session_id, order=(rank, sequence))
         session["lastMessageAt"] = now
@@ -1039,7 +876,7 @@ class EmulatorApp:
     async def _create_message(self, request: Request) -> Response:
         """``POST .../messages``: a component at the sequence it names; the answer omits Content."""
         sid = request.path_params["sid"]
-        body = _object(await read_json(request))
+        body = json_object(await read_json(request))
         # No await from here on: a session deleted meanwhile answers 404, a
         # taken sequence 409, and the session put back is the current one.
         message = self.add_message(sid, body, user=self._user(request))
@@ -1062,8 +899,8 @@ class EmulatorApp:
         # No await from here on: nothing can change or delete the message before it is put.
         message = self._messages(request, sequence_required=True)[0]
         for _, value in changes:
-            message["Content"] = _content(value)
-        _touch(message, self._user(request))
+            message["Content"] = content_field(value)
+        touch(message, self._user(request))
         self._put_message(message)
         return Response(status_code=204)
 
@@ -1075,11 +912,11 @@ class EmulatorApp:
         """
         message = self._messages(request, sequence_required=True)[0]
         sid, srid = message["parentId"], message["sourceRequestId"]
-        self.store.delete("message", _message_id(sid, srid, message["sequence"]))
+        self.store.delete("message", message_key(sid, srid, message["sequence"]))
         for kind in FLAG_TYPES:
             self.store.delete("flag", f"{message['id']}/{kind}")
         if next(self._components(sid, srid), None) is None:
-            self.store.delete("request", _request_id(sid, srid))
+            self.store.delete("request", request_key(sid, srid))
         return Response(status_code=204)
 
     # ---- flags ---------------------------------------------------------------------------
@@ -1124,7 +961,7 @@ class EmulatorApp:
                 "componentType": message["componentType"],
                 "sequence": message["sequence"],
                 kind: True,
-                **_audit(self._user(request), _now()),
+                **audit_fields(self._user(request), timestamp()),
             }
             self.store.put("flag", flag_id, flag, parent=message["parentId"])
         return JSONResponse(flag, status_code=201)
@@ -1156,9 +993,9 @@ class EmulatorApp:
 
         The type defaults to ``child`` under a parent and ``root`` otherwise.
         """
-        body = _object(await read_json(request))
-        name = _text(body, "name")
-        parent = self._existing_folder(_optional_text(body, "parentId"), "parentId")
+        body = json_object(await read_json(request))
+        name = text_field(body, "name")
+        parent = self._existing_folder(optional_text(body, "parentId"), "parentId")
         kind = body.get("type")
         if kind is None:
             kind = "child" if parent else "root"
@@ -1166,12 +1003,12 @@ class EmulatorApp:
         if kind == "root" and parent is not None:
             raise invalid("parentId", "must be null for a root folder")
         folder: Doc = {
-            "id": _new_id("fld"),
+            "id": new_id("fld"),
             "name": name,
             "type": kind,
             "parentId": parent,
             "sequence": [],
-            **_audit(self._user(request), _now()),
+            **audit_fields(self._user(request), timestamp()),
         }
         self.store.put("folder", folder["id"], folder)
         return JSONResponse(folder, status_code=201)
@@ -1198,12 +1035,12 @@ class EmulatorApp:
         folder = self._folder(request.path_params["fid"])
         for attribute, value in changes:
             if attribute == "name":
-                folder["name"] = _text({"name": value}, "name")
+                folder["name"] = text_field({"name": value}, "name")
             elif isinstance(value, list) and all(isinstance(v, str) and v for v in value):
                 folder["sequence"] = value
             else:
                 raise invalid("sequence", "must be a list of ids")
-        _touch(folder, self._user(request))
+        touch(folder, self._user(request))
         self.store.put("folder", folder["id"], folder)
         return Response(status_code=204)
 
@@ -1231,7 +1068,7 @@ class EmulatorApp:
     async def _admin_plan_fault(self, request: Request) -> Response:
         """``POST /_emulator/faults``: plan a fault (see `FaultInjector.plan`)."""
         try:
-            fault = self.faults.plan(_object(await read_json(request)))
+            fault = self.faults.plan(json_object(await read_json(request)))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return JSONResponse(fault.describe(), status_code=201)
