@@ -223,10 +223,29 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def _batch(
+    def read_batch(
         self, kind: str, parent: str | None, bound: Order | None, inclusive: bool, limit: int
     ) -> list[tuple[Order, str, str]]:
-        """Return up to ``limit`` ``(key, id, JSON text)`` in key order, from ``bound`` on."""
+        """Return the next documents in key order, as stored: what `scan` reads with.
+
+        Parameters
+        ----------
+        kind : str
+            The kind of document.
+        parent : str | None
+            Only those put with this parent; ``None`` for all.
+        bound : Order | None
+            Where to start; ``None`` for the first key.
+        inclusive : bool
+            Whether a document at ``bound`` itself is read.
+        limit : int
+            At most this many.
+
+        Returns
+        -------
+        list[tuple[Order, str, str]]
+            ``(key, id, JSON text)`` of each document.
+        """
 
     def scan(
         self,
@@ -272,7 +291,7 @@ class Store(abc.ABC):
             raise ValueError(f"batch must be at least 1, got {batch}")
         bound, inclusive = (start, True) if start is not None else (after, False)
         while True:
-            rows = self._batch(kind, parent, bound, inclusive, batch)
+            rows = self.read_batch(kind, parent, bound, inclusive, batch)
             for key, doc_id, text in rows:
                 yield Entry(key, doc_id, _load(text))
             if len(rows) < batch:
@@ -407,9 +426,10 @@ class MemoryStore(Store):
                     self._unindex(in_kind, key)
         return len(keys)
 
-    def _batch(
+    def read_batch(
         self, kind: str, parent: str | None, bound: Order | None, inclusive: bool, limit: int
     ) -> list[tuple[Order, str, str]]:
+        """Return the next documents in key order (see `Store.read_batch`)."""
         with self._lock:
             keys = (
                 self._by_kind.get(kind, [])
@@ -642,9 +662,10 @@ class SQLiteStore(Store):
             )
         return cursor.rowcount
 
-    def _batch(
+    def read_batch(
         self, kind: str, parent: str | None, bound: Order | None, inclusive: bool, limit: int
     ) -> list[tuple[Order, str, str]]:
+        """Return the next documents in key order (see `Store.read_batch`)."""
         query = "SELECT position, sub, id, body FROM docs WHERE kind = ?"
         args: list[Any] = [kind]
         if parent is not None:
