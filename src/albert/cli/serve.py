@@ -103,7 +103,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser(
         "serve",
         help="serve the local Albert emulator",
-        description="Serve an emulator of the Albert chat API and print how to connect to it.",
+        description=(
+            "Serve an emulator of the Albert chat API and print how to connect to it. Only "
+            "the credentials it is started with get in (the private /_emulator/ routes "
+            "included); given none, it makes a token and client credentials and prints them."
+        ),
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
