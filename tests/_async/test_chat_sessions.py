@@ -8,6 +8,7 @@ import pytest
 import respx
 
 from albert import AsyncAlbert, AsyncAlbertPaginator
+from albert.resources.base import validate_server_python
 from albert.resources.chats import ChatSession
 from tests._async.helpers import SESSIONS, assert_authorized, body, query, sent
 
@@ -46,7 +47,7 @@ async def test_create_posts_the_session_by_alias_without_unset_fields(
         "sourceSessionId": "src-1",
         "parentId": "fld-1",
     }
-    assert created == ChatSession.model_validate(SESSION_JSON)
+    assert created == validate_server_python(ChatSession, SESSION_JSON)
     assert created.id == "ses-1"
     assert created.model_extra == {"createdBy": "usr-9"}
 
