@@ -28,11 +28,10 @@ def test_sessions_crud_with_the_sync_client(server: LocalAlbert) -> None:
         assert client.chat_sessions.get_by_source_session_id(source_session_id="src-Resin").id == (
             created[2].id
         )
-        paginator = client.chat_sessions.get_all(name=["polymer"])
-        assert [len(page) for page in paginator.pages()] == [4]
-        assert [
-            s.name for s in client.chat_sessions.get_all(name=["Polymer A"], exact_match=True)
-        ] == ["Polymer A"]
+        # Names match exactly (the server has no fuzzy matching), any of those given.
+        paginator = client.chat_sessions.get_all(name=["Polymer A", "polymer c", "Polymer"])
+        assert [len(page) for page in paginator.pages()] == [2]
+        assert [s.name for s in client.chat_sessions.get_all(name=["Polymer A"])] == ["Polymer A"]
         limited = client.chat_sessions.get_all(max_items=4)
         assert len(list(limited)) == 4
         assert limited.has_more
@@ -61,7 +60,7 @@ async def test_sessions_crud_with_the_async_client(server: LocalAlbert) -> None:
         assert found.id == session.id
         renamed = await client.chat_sessions.update(id=session.id or "", name="Renamed")
         assert renamed.name == "Renamed"
-        assert [s.name async for s in client.chat_sessions.get_all(name=["renamed"])] == ["Renamed"]
+        assert [s.name async for s in client.chat_sessions.get_all(name=["Renamed"])] == ["Renamed"]
         await client.chat_sessions.delete(id=session.id or "")
         with pytest.raises(NotFoundError):
             await client.chat_sessions.get_by_id(id=session.id or "")
@@ -131,7 +130,7 @@ def test_the_full_conversation_with_the_sync_client(server: LocalAlbert) -> None
 
         moved = client.chat_folders.update(id=fid, name="Resins (done)", sequence=[sid])
         assert moved.name == "Resins (done)"
-        assert [f.id for f in client.chat_folders.get_all(name=["done"])] == [fid]
+        assert [f.id for f in client.chat_folders.get_all(name=["Resins (done)"])] == [fid]
         assert client.chat_sessions.update(id=sid, parent_id=None).parent_id is None
 
         client.chat_sessions.delete(id=sid)

@@ -13,7 +13,10 @@ from albert.core.responses import decode_error
 from albert.resources.base import validate_server_python
 from albert.resources.chats import ChatMessage
 
-__all__ = ["created_message", "message_create_body", "require_sequence"]
+__all__ = ["FIRST_SEQUENCE", "created_message", "message_create_body", "require_sequence"]
+
+#: The sequence of a request's first component, sent when a new message has none.
+FIRST_SEQUENCE = "000"
 
 
 def require_sequence(sequence: str) -> str:
@@ -38,7 +41,11 @@ def message_create_body(message: ChatMessage) -> tuple[str, dict[str, Any]]:
     """Return the session id and the JSON body that create ``message``.
 
     ``parentId`` travels in the URL path, so it is taken out of the body;
-    ``sourceRequestId`` is a fresh uuid4 when the caller set none.
+    ``sourceRequestId`` is a fresh uuid4 when the caller set none, and
+    ``sequence``, which the API requires, is ``"000"`` (the first component
+    of a new request) when the caller set none. To add a component to an
+    existing request, set both its ``source_request_id`` and the
+    component's ``sequence``.
 
     Parameters
     ----------
@@ -53,7 +60,7 @@ def message_create_body(message: ChatMessage) -> tuple[str, dict[str, Any]]:
     Raises
     ------
     ValueError
-        If ``message.parent_id`` is not set.
+        If ``message.parent_id`` is not set, or ``message.sequence`` is empty.
     """
     if not message.parent_id:
         raise ValueError(
@@ -63,6 +70,10 @@ def message_create_body(message: ChatMessage) -> tuple[str, dict[str, Any]]:
     body.pop("parentId", None)
     if not body.get("sourceRequestId"):
         body["sourceRequestId"] = str(uuid.uuid4())
+    if message.sequence is None:
+        body["sequence"] = FIRST_SEQUENCE
+    else:
+        require_sequence(message.sequence)
     return message.parent_id, body
 
 

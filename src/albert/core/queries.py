@@ -6,32 +6,26 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from albert.core.sentinels import NotGiven
-from albert.resources.chats import ChatComponentType, ChatFlagType
+from albert.resources.chats import ChatComponentType, ChatFlagType, ChatSessionKind
 
-__all__ = ["flag_query", "name_filters", "update_operations"]
+__all__ = ["flag_query", "name_filters", "session_filters", "update_operations"]
 
 QueryParams = dict[str, Any]
 
 
-def name_filters(
-    *,
-    name: Sequence[str] | None = None,
-    exact_match: bool = False,
-    created_by: str | None = None,
-    updated_by: str | None = None,
-) -> QueryParams:
-    """Return the query of a listing filtered by name and author.
+def name_filters(*, name: Sequence[str] | None = None, exact_match: bool = True) -> QueryParams:
+    """Return the query of a listing filtered by name.
+
+    The server matches names exactly and has no fuzzy matching: a ``name``
+    filter without ``exactMatch=true`` matches nothing. ``exactMatch`` goes
+    out only with a ``name``, as the API expects.
 
     Parameters
     ----------
     name : Sequence[str] | None, optional
-        Names to match; repeated as ``name=a&name=b``.
+        Names to match, any of them; repeated as ``name=a&name=b``.
     exact_match : bool, optional
-        Send ``exactMatch=true`` (only when true).
-    created_by : str | None, optional
-        Sent as ``createdBy``.
-    updated_by : str | None, optional
-        Sent as ``updatedBy``.
+        Send ``exactMatch=true`` with the names (default True).
 
     Returns
     -------
@@ -41,12 +35,53 @@ def name_filters(
     params: QueryParams = {}
     if name:
         params["name"] = list(name)
-    if created_by is not None:
-        params["createdBy"] = created_by
-    if updated_by is not None:
-        params["updatedBy"] = updated_by
-    if exact_match:
-        params["exactMatch"] = "true"
+        if exact_match:
+            params["exactMatch"] = "true"
+    return params
+
+
+def session_filters(
+    *,
+    name: Sequence[str] | None = None,
+    exact_match: bool = True,
+    parent_id: str | None = None,
+    kind: ChatSessionKind | None = None,
+    automation_id: str | None = None,
+    created_by: str | None = None,
+    updated_by: str | None = None,
+) -> QueryParams:
+    """Return the query of a chat-session listing.
+
+    Parameters
+    ----------
+    name, exact_match
+        See `name_filters`.
+    parent_id : str | None, optional
+        Sent as ``parentId``: the sessions of one folder.
+    kind : ChatSessionKind | None, optional
+        Sent as ``kind``, by value.
+    automation_id : str | None, optional
+        Sent as ``automationId``.
+    created_by : str | None, optional
+        Sent as ``createdBy``.
+    updated_by : str | None, optional
+        Sent as ``updatedBy``.
+
+    Returns
+    -------
+    dict[str, Any]
+        The query parameters; filters left out are not sent.
+    """
+    params = name_filters(name=name, exact_match=exact_match)
+    for wire, value in (
+        ("parentId", parent_id),
+        ("kind", None if kind is None else kind.value),
+        ("automationId", automation_id),
+        ("createdBy", created_by),
+        ("updatedBy", updated_by),
+    ):
+        if value is not None:
+            params[wire] = value
     return params
 
 

@@ -7,11 +7,11 @@ from pydantic import validate_call
 from albert._async.collections.base import BaseCollection
 from albert._async.paginator import AsyncAlbertPaginator
 from albert._async.session import AsyncAlbertSession
-from albert.core.queries import name_filters, update_operations
+from albert.core.queries import session_filters, update_operations
 from albert.core.responses import decode_model
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.core.urls import path_segment
-from albert.resources.chats import ChatSession
+from albert.resources.chats import ChatSession, ChatSessionKind
 
 __all__ = ["ChatSessionCollection"]
 
@@ -98,9 +98,12 @@ class ChatSessionCollection(BaseCollection):
         self,
         *,
         name: list[str] | None = None,
+        exact_match: bool = True,
+        parent_id: str | None = None,
+        kind: ChatSessionKind | None = None,
+        automation_id: str | None = None,
         created_by: str | None = None,
         updated_by: str | None = None,
-        exact_match: bool = False,
         max_items: int | None = None,
         start_key: str | None = None,
     ) -> AsyncAlbertPaginator[ChatSession]:
@@ -109,13 +112,21 @@ class ChatSessionCollection(BaseCollection):
         Parameters
         ----------
         name : list[str] | None, optional
-            Filter by session name(s).
-        created_by : str | None, optional
-            Filter by the user who created the session.
-        updated_by : str | None, optional
-            Filter by the user who last updated the session.
+            Sessions named exactly one of these names.
         exact_match : bool, optional
-            Whether name filtering uses exact matching (default False).
+            Send ``exactMatch=true`` with ``name`` (default True). The server
+            has no fuzzy matching: with ``False``, a ``name`` filter matches
+            nothing.
+        parent_id : str | None, optional
+            The sessions filed in this folder.
+        kind : ChatSessionKind | None, optional
+            The sessions of this kind (``chat`` or ``automation``).
+        automation_id : str | None, optional
+            The sessions this automation created.
+        created_by : str | None, optional
+            The sessions this user created.
+        updated_by : str | None, optional
+            The sessions this user last updated.
         max_items : int | None, optional
             Maximum number of items to return in total. If None, fetches all
             available items.
@@ -132,8 +143,14 @@ class ChatSessionCollection(BaseCollection):
             session=self._session,
             path=self.base_path,
             item_type=ChatSession,
-            params=name_filters(
-                name=name, created_by=created_by, updated_by=updated_by, exact_match=exact_match
+            params=session_filters(
+                name=name,
+                exact_match=exact_match,
+                parent_id=parent_id,
+                kind=kind,
+                automation_id=automation_id,
+                created_by=created_by,
+                updated_by=updated_by,
             ),
             max_items=max_items,
             start_key=start_key,

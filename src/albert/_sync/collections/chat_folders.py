@@ -74,7 +74,7 @@ class ChatFolderCollection(BaseCollection):
         self,
         *,
         name: list[str] | None = None,
-        exact_match: bool = False,
+        exact_match: bool = True,
         max_items: int | None = None,
         start_key: str | None = None,
     ) -> AlbertPaginator[ChatFolder]:
@@ -83,9 +83,11 @@ class ChatFolderCollection(BaseCollection):
         Parameters
         ----------
         name : list[str] | None, optional
-            Filter by folder name(s).
+            Folders named exactly one of these names.
         exact_match : bool, optional
-            Whether name filtering uses exact matching (default False).
+            Send ``exactMatch=true`` with ``name`` (default True). The server
+            has no fuzzy matching: with ``False``, a ``name`` filter matches
+            nothing.
         max_items : int | None, optional
             Maximum number of items to return in total. If None, fetches all
             available items.

@@ -52,7 +52,12 @@ class ChatMessageCollection(BaseCollection):
         ----------
         message : ChatMessage
             The message to create. ``parent_id`` must be set to the session ID.
-            ``source_request_id`` is auto-generated if not provided.
+            ``source_request_id`` is a fresh uuid4 when not set, and
+            ``sequence`` (the component's position inside its request, which
+            the API requires) is ``"000"`` when not set: a new request. To add
+            a component to an existing request, set that request's
+            ``source_request_id`` and the component's ``sequence``
+            (``"001"``, ``"002"``, ...).
 
         Returns
         -------
@@ -63,7 +68,8 @@ class ChatMessageCollection(BaseCollection):
         Raises
         ------
         ValueError
-            If ``message.parent_id`` is not set; nothing is sent.
+            If ``message.parent_id`` is not set, or ``message.sequence`` is
+            empty; nothing is sent.
         """
         session_id, body = message_create_body(message)
         response = self._session.post(self._messages_path(session_id), json=body)
