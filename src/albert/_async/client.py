@@ -130,7 +130,9 @@ class AsyncAlbert:
         self.chat_flags = ChatFlagCollection(session=session)
 
     @classmethod
-    def from_token(cls, *, base_url: str | None = None, token: str) -> AsyncAlbert:
+    def from_token(
+        cls, *, base_url: str | None = None, token: str, headers: dict[str, str] | None = None
+    ) -> AsyncAlbert:
         """Create a client using a static token for authentication.
 
         Parameters
@@ -140,13 +142,15 @@ class AsyncAlbert:
             ``ALBERT_BASE_URL`` environment variable, then to the default.
         token : str
             A static JWT token used for all requests.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
         AsyncAlbert
             A configured client authenticated with the given token.
         """
-        return cls(base_url=base_url, token=token)
+        return cls(base_url=base_url, token=token, headers=headers)
 
     @classmethod
     def from_client_credentials(
@@ -155,6 +159,7 @@ class AsyncAlbert:
         base_url: str | None = None,
         client_id: str,
         client_secret: str | SecretStr,
+        headers: dict[str, str] | None = None,
     ) -> AsyncAlbert:
         """Create a client using OAuth2 client credentials authentication.
 
@@ -170,6 +175,8 @@ class AsyncAlbert:
             The OAuth2 client ID.
         client_secret : str | SecretStr
             The OAuth2 client secret.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request (token requests too).
 
         Returns
         -------
@@ -177,11 +184,16 @@ class AsyncAlbert:
             A configured client that refreshes tokens automatically.
         """
         credentials = AlbertClientCredentials(id=client_id, secret=client_secret, base_url=base_url)
-        return cls(auth_manager=credentials)
+        return cls(auth_manager=credentials, headers=headers)
 
     @classmethod
     def from_sso(
-        cls, *, base_url: str | None = None, email: str, tenant_id: str | None = None
+        cls,
+        *,
+        base_url: str | None = None,
+        email: str,
+        tenant_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncAlbert:
         """Create a client that logs in through the browser (single sign-on).
 
@@ -202,6 +214,8 @@ class AsyncAlbert:
             The e-mail address to log in with.
         tenant_id : str | None, optional
             The tenant to use when the account has several.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
@@ -209,15 +223,20 @@ class AsyncAlbert:
             A configured client that refreshes tokens automatically.
         """
         sso = AlbertSSOClient(email=email, base_url=base_url, tenant_id=tenant_id)
-        return cls(auth_manager=sso)
+        return cls(auth_manager=sso, headers=headers)
 
     @classmethod
-    def from_env(cls) -> AsyncAlbert:
+    def from_env(cls, *, headers: dict[str, str] | None = None) -> AsyncAlbert:
         """Create a client from the environment.
 
         Uses ``ALBERT_TOKEN`` when set, else the client credentials in
         ``ALBERT_CLIENT_ID`` and ``ALBERT_CLIENT_SECRET``; ``ALBERT_BASE_URL``
         sets the server in both cases.
+
+        Parameters
+        ----------
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
@@ -231,8 +250,8 @@ class AsyncAlbert:
         """
         credentials = auth_from_env()
         if isinstance(credentials, str):
-            return cls(token=credentials)
-        return cls(auth_manager=credentials)
+            return cls(token=credentials, headers=headers)
+        return cls(auth_manager=credentials, headers=headers)
 
     def with_options(
         self,

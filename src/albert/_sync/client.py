@@ -132,7 +132,9 @@ class Albert:
         self.chat_flags = ChatFlagCollection(session=session)
 
     @classmethod
-    def from_token(cls, *, base_url: str | None = None, token: str) -> Albert:
+    def from_token(
+        cls, *, base_url: str | None = None, token: str, headers: dict[str, str] | None = None
+    ) -> Albert:
         """Create a client using a static token for authentication.
 
         Parameters
@@ -142,13 +144,15 @@ class Albert:
             ``ALBERT_BASE_URL`` environment variable, then to the default.
         token : str
             A static JWT token used for all requests.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
         Albert
             A configured client authenticated with the given token.
         """
-        return cls(base_url=base_url, token=token)
+        return cls(base_url=base_url, token=token, headers=headers)
 
     @classmethod
     def from_client_credentials(
@@ -157,6 +161,7 @@ class Albert:
         base_url: str | None = None,
         client_id: str,
         client_secret: str | SecretStr,
+        headers: dict[str, str] | None = None,
     ) -> Albert:
         """Create a client using OAuth2 client credentials authentication.
 
@@ -172,6 +177,8 @@ class Albert:
             The OAuth2 client ID.
         client_secret : str | SecretStr
             The OAuth2 client secret.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request (token requests too).
 
         Returns
         -------
@@ -179,11 +186,16 @@ class Albert:
             A configured client that refreshes tokens automatically.
         """
         credentials = AlbertClientCredentials(id=client_id, secret=client_secret, base_url=base_url)
-        return cls(auth_manager=credentials)
+        return cls(auth_manager=credentials, headers=headers)
 
     @classmethod
     def from_sso(
-        cls, *, base_url: str | None = None, email: str, tenant_id: str | None = None
+        cls,
+        *,
+        base_url: str | None = None,
+        email: str,
+        tenant_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Albert:
         """Create a client that logs in through the browser (single sign-on).
 
@@ -204,6 +216,8 @@ class Albert:
             The e-mail address to log in with.
         tenant_id : str | None, optional
             The tenant to use when the account has several.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
@@ -211,15 +225,20 @@ class Albert:
             A configured client that refreshes tokens automatically.
         """
         sso = AlbertSSOClient(email=email, base_url=base_url, tenant_id=tenant_id)
-        return cls(auth_manager=sso)
+        return cls(auth_manager=sso, headers=headers)
 
     @classmethod
-    def from_env(cls) -> Albert:
+    def from_env(cls, *, headers: dict[str, str] | None = None) -> Albert:
         """Create a client from the environment.
 
         Uses ``ALBERT_TOKEN`` when set, else the client credentials in
         ``ALBERT_CLIENT_ID`` and ``ALBERT_CLIENT_SECRET``; ``ALBERT_BASE_URL``
         sets the server in both cases.
+
+        Parameters
+        ----------
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
@@ -233,8 +252,8 @@ class Albert:
         """
         credentials = auth_from_env()
         if isinstance(credentials, str):
-            return cls(token=credentials)
-        return cls(auth_manager=credentials)
+            return cls(token=credentials, headers=headers)
+        return cls(auth_manager=credentials, headers=headers)
 
     def with_options(
         self,
