@@ -40,6 +40,8 @@ class PageCursor:
         """Go back to ``start_key``, before any page."""
         self.next_key, self._skip = decode_resume_key(self.start_key)
         self.yielded = 0
+        self.pages_taken = 0
+        self._keys_seen: set[str] = set() if self.next_key is None else {self.next_key}
         self._exhausted = False
         # Where the listing stands once the last page taken has been handed out
         # whole, and where that page started (for a stop inside it).
@@ -58,6 +60,11 @@ class PageCursor:
             handed_out = self._page_offset + self._page_size - unread
             return encode_resume_key(self._page_key, handed_out)
         return self._key_after_page
+
+    @property
+    def items_read(self) -> int:
+        """How many items the consumer has had so far (of the pages taken)."""
+        return self.yielded - self._unread()
 
     @property
     def has_more(self) -> bool:
@@ -100,6 +107,27 @@ class PageCursor:
             return filters
         return {**filters, "startKey": self.next_key}
 
+    def repeats(self, items: list[Any], last_key: str | None) -> bool:
+        """Tell whether a page that arrived hands back a key the listing already had.
+
+        A server that does so would send the listing round in a circle
+        forever; the paginator raises instead of taking the page. A last
+        page (no items, or no key) never repeats.
+
+        Parameters
+        ----------
+        items : list
+            The page's items.
+        last_key : str | None
+            The page's ``lastKey``.
+
+        Returns
+        -------
+        bool
+            ``True`` if ``last_key`` was sent or received before in this iteration.
+        """
+        return bool(items) and bool(last_key) and last_key in self._keys_seen
+
     def take(self, items: list[T], last_key: str | None) -> list[T]:
         """Record a page that arrived and return the items of it to yield.
 
@@ -123,6 +151,8 @@ class PageCursor:
         self._skip = 0
         fresh = items[skipped:]
         server_key = last_key or None
+        if server_key is not None:
+            self._keys_seen.add(server_key)
         server_has_more = server_key is not None and len(items) > 0
         room = None if self.max_items is None else self.max_items - self.yielded
         if room is not None and len(fresh) > room:
@@ -137,6 +167,7 @@ class PageCursor:
         self._reading = None  # handed out whole, unless `reading` is asked for
         self.next_key = server_key
         self.yielded += len(fresh)
+        self.pages_taken += 1
         self._exhausted = not server_has_more
         return fresh
 

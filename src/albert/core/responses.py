@@ -27,6 +27,7 @@ __all__ = [
     "credentials_redactor",
     "decode_model",
     "error_from_response",
+    "repeated_key_error",
     "request_id_of",
     "transport_error",
 ]
@@ -154,6 +155,35 @@ def decode_error(response: httpx.Response, expected: str, detail: str) -> Albert
     return AlbertDecodeError(
         f"expected {expected} as JSON, got a {content_type} body that does not fit "
         f"({detail}): {_excerpt(text)}",
+        status_code=response.status_code,
+        method=request.method,
+        url=str(request.url),
+        request_id=request_id_of(response),
+        errors=None,
+        response=response,
+    )
+
+
+def repeated_key_error(response: httpx.Response, last_key: str | None) -> AlbertDecodeError:
+    """Build the exception for a listing page whose ``lastKey`` the listing already had.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The page's response.
+    last_key : str | None
+        The key it handed back.
+
+    Returns
+    -------
+    AlbertDecodeError
+        Says that following the key would go round the same pages forever.
+    """
+    request = response.request
+    shown = last_key if last_key is None or len(last_key) <= 80 else last_key[:80] + "…"
+    return AlbertDecodeError(
+        f"the server handed back lastKey {shown!r}, which this listing already had: "
+        "following it would list the same pages forever, so the listing stops here",
         status_code=response.status_code,
         method=request.method,
         url=str(request.url),
