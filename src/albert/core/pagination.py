@@ -6,6 +6,8 @@ import operator
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from albert.core.sendable import check_text
+
 __all__ = ["PageCursor"]
 
 T = TypeVar("T")
@@ -24,14 +26,18 @@ class PageCursor:
     Raises
     ------
     ValueError
-        If ``max_items`` is negative.
+        If ``max_items`` is negative, or ``start_key`` is empty, holds a lone
+        surrogate, or looks like a key this SDK made but is not one.
     """
 
     def __init__(self, *, max_items: int | None, start_key: str | None) -> None:
         if max_items is not None and max_items < 0:
             raise ValueError(f"max_items must be None or 0 or more, got {max_items}")
-        if start_key is not None and not start_key:
-            raise ValueError("start_key must not be empty")
+        if start_key is not None:
+            if not start_key:
+                raise ValueError("start_key must not be empty")
+            check_text(start_key, name="start_key")
+            decode_resume_key(start_key)  # a key this SDK could not read fails now
         self.max_items = max_items
         self.start_key = start_key
         self.restart()
@@ -210,6 +216,11 @@ def decode_resume_key(key: str | None) -> tuple[str | None, int]:
     if key is None or not key.startswith(_RESUME_MARKER):
         return key, 0
     offset, _, page_key = key[len(_RESUME_MARKER) :].partition(":")
-    if not offset.isdigit():
-        raise ValueError(f"start_key {key!r} is not a key this SDK made")
+    if not (offset.isascii() and offset.isdigit()) or len(offset) > _MAX_OFFSET_DIGITS:
+        shown = key if len(key) <= 60 else key[:60] + "…"
+        raise ValueError(f"start_key {shown!r} is not a key this SDK made")
     return page_key or None, int(offset)
+
+
+#: An offset inside a page is a small number; a longer one is not a key of ours.
+_MAX_OFFSET_DIGITS = 18

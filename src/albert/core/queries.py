@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from albert.core.sendable import check_text
 from albert.core.sentinels import NotGiven
 from albert.resources.chats import ChatComponentType, ChatFlagType, ChatSessionKind
 
@@ -34,7 +35,7 @@ def name_filters(*, name: Sequence[str] | None = None, exact_match: bool = True)
     """
     params: QueryParams = {}
     if name:
-        params["name"] = list(name)
+        params["name"] = [check_text(each, name="name") for each in name]
         if exact_match:
             params["exactMatch"] = "true"
     return params
@@ -73,15 +74,15 @@ def session_filters(
         The query parameters; filters left out are not sent.
     """
     params = name_filters(name=name, exact_match=exact_match)
-    for wire, value in (
-        ("parentId", parent_id),
-        ("kind", None if kind is None else kind.value),
-        ("automationId", automation_id),
-        ("createdBy", created_by),
-        ("updatedBy", updated_by),
+    for argument, wire, value in (
+        ("parent_id", "parentId", parent_id),
+        ("kind", "kind", None if kind is None else kind.value),
+        ("automation_id", "automationId", automation_id),
+        ("created_by", "createdBy", created_by),
+        ("updated_by", "updatedBy", updated_by),
     ):
         if value is not None:
-            params[wire] = value
+            params[wire] = check_text(value, name=argument)
     return params
 
 
@@ -130,7 +131,7 @@ def flag_query(
     """
     params: QueryParams = {}
     if sequence is not None:
-        params["sequence"] = sequence
+        params["sequence"] = check_text(sequence, name="sequence")
     if type is not None:
         params["type"] = type.value
     if component_type is not None:

@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from albert.core.sendable import RESOURCE_DEPTH, check_json
+
 __all__ = [
     "AuditFields",
     "BaseAlbertModel",
@@ -137,15 +139,29 @@ class BaseAlbertModel(BaseModel):
         use_enum_values=False,
     )
 
-    def to_request_body(self) -> dict[str, Any]:
+    def to_request_body(self, *, name: str | None = None) -> dict[str, Any]:
         """Return the JSON body that sends this model to the API.
+
+        Parameters
+        ----------
+        name : str | None, optional
+            What the model is called where it was passed (``"message"``), for
+            error messages; the class name by default.
 
         Returns
         -------
         dict[str, Any]
             The model dumped by alias, in JSON mode, with the fields the caller
             never set left out.
+
+        Raises
+        ------
+        ValueError
+            If a field holds what JSON cannot carry (NaN, an infinity, a lone
+            surrogate, bytes that are not UTF-8), or is nested deeper than
+            this SDK could read back once stored; the message names the field.
         """
+        check_json(self, name=name or type(self).__name__, max_depth=RESOURCE_DEPTH)
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
 

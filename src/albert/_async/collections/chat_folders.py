@@ -8,7 +8,8 @@ from albert._async.collections.base import BaseCollection
 from albert._async.paginator import AsyncAlbertPaginator
 from albert._async.session import AsyncAlbertSession
 from albert.core.queries import name_filters, update_operations
-from albert.core.responses import decode_model
+from albert.core.responses import decode_created, decode_model
+from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN
 from albert.resources.chats import ChatFolder
 
@@ -47,8 +48,9 @@ class ChatFolderCollection(BaseCollection):
         ChatFolder
             The created folder, with the id the server assigned.
         """
-        response = await self._session.post(self.base_path, json=folder.to_request_body())
-        return decode_model(response, ChatFolder)
+        body = folder.to_request_body(name="folder")
+        response = await self._session.post(self.base_path, json=body)
+        return decode_created(response, ChatFolder)
 
     @validate_call
     async def get_by_id(self, *, id: str) -> ChatFolder:
@@ -132,6 +134,10 @@ class ChatFolderCollection(BaseCollection):
             The folder as the server has it after the update. When nothing is
             to change, no update is sent and the current folder is returned.
         """
+        if name is not None:
+            check_text(name, name="name")
+        for child in sequence or ():
+            check_text(child, name="sequence")
         body = update_operations(
             {
                 "name": NOT_GIVEN if name is None else name,

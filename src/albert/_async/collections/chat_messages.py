@@ -12,6 +12,7 @@ from albert._async.session import AsyncAlbertSession
 from albert.core.messages import created_message, message_create_body, require_sequence
 from albert.core.queries import update_operations
 from albert.core.responses import decode_model
+from albert.core.sendable import CONTENT_DEPTH, check_json
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatComponentType, ChatMessage
 
@@ -168,12 +169,20 @@ class ChatMessageCollection(BaseCollection):
         ChatMessage
             The updated message, as the server has it.
 
+        Raises
+        ------
+        ValueError
+            If ``content`` holds what JSON cannot carry (NaN, an infinity, a
+            lone surrogate, bytes that are not UTF-8) or is nested too deeply
+            to be read back; nothing is sent.
+
         Notes
         -----
         The following fields can be updated: ``content``.
         """
         path = self._message_path(session_id, source_request_id)
         params = {"sequence": require_sequence(sequence)}
+        check_json(content, name="content", max_depth=CONTENT_DEPTH)
         await self._session.patch(path, params=params, json=update_operations({"Content": content}))
         return await self.get_by_id(
             session_id=session_id, source_request_id=source_request_id, sequence=sequence

@@ -8,7 +8,8 @@ from albert._async.collections.base import BaseCollection
 from albert._async.paginator import AsyncAlbertPaginator
 from albert._async.session import AsyncAlbertSession
 from albert.core.queries import session_filters, update_operations
-from albert.core.responses import decode_model
+from albert.core.responses import decode_created, decode_model
+from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatSession, ChatSessionKind
@@ -48,8 +49,9 @@ class ChatSessionCollection(BaseCollection):
         ChatSession
             The created session, with the id the server assigned.
         """
-        response = await self._session.post(self.base_path, json=session.to_request_body())
-        return decode_model(response, ChatSession)
+        body = session.to_request_body(name="session")
+        response = await self._session.post(self.base_path, json=body)
+        return decode_created(response, ChatSession)
 
     @validate_call
     async def get_by_id(self, *, id: str) -> ChatSession:
@@ -182,6 +184,10 @@ class ChatSessionCollection(BaseCollection):
             The session as the server has it after the update. When nothing
             is to change, no update is sent and the current session is returned.
         """
+        if name is not None:
+            check_text(name, name="name")
+        if isinstance(parent_id, str):
+            check_text(parent_id, name="parent_id")
         body = update_operations(
             {"name": name if name is not None else NOT_GIVEN, "parentId": parent_id}
         )

@@ -10,7 +10,8 @@ from albert._sync.collections.base import BaseCollection
 from albert._sync.paginator import AlbertPaginator
 from albert._sync.session import AlbertSession
 from albert.core.queries import name_filters, update_operations
-from albert.core.responses import decode_model
+from albert.core.responses import decode_created, decode_model
+from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN
 from albert.resources.chats import ChatFolder
 
@@ -49,8 +50,9 @@ class ChatFolderCollection(BaseCollection):
         ChatFolder
             The created folder, with the id the server assigned.
         """
-        response = self._session.post(self.base_path, json=folder.to_request_body())
-        return decode_model(response, ChatFolder)
+        body = folder.to_request_body(name="folder")
+        response = self._session.post(self.base_path, json=body)
+        return decode_created(response, ChatFolder)
 
     @validate_call
     def get_by_id(self, *, id: str) -> ChatFolder:
@@ -134,6 +136,10 @@ class ChatFolderCollection(BaseCollection):
             The folder as the server has it after the update. When nothing is
             to change, no update is sent and the current folder is returned.
         """
+        if name is not None:
+            check_text(name, name="name")
+        for child in sequence or ():
+            check_text(child, name="sequence")
         body = update_operations(
             {
                 "name": NOT_GIVEN if name is None else name,
