@@ -47,9 +47,18 @@ class Albert:
     headers : dict[str, str] | None, optional
         Extra headers sent with every request.
     timeout : httpx.Timeout | float | None, optional
-        The timeout of each attempt (default 60 s, 10 s to connect).
+        The timeout of each attempt (default 60 s, 10 s to connect). It
+        bounds one attempt, not the call: with the default retries a call
+        makes up to 4 attempts and waits up to 3 times between them (up to
+        60 s each when the server sends ``Retry-After``), about 180 s of
+        waiting alone. Pass ``total_timeout`` to bound the whole call.
     max_retries : int, optional
         Retries after a failed attempt, when retrying is safe (default 3).
+    total_timeout : float | None, optional
+        Seconds one call may take in all, retries and waits included
+        (default ``None``: no overall limit). A wait that would pass it is
+        not taken, each attempt's timeouts are cut to the time left, and the
+        call raises `AlbertTimeoutError` saying ``total_timeout`` was reached.
     http_client : httpx.Client | None, optional
         Your own httpx client (proxies, certificates, transports); it is not
         closed by the SDK. Its headers are kept, but each request gets the
@@ -94,6 +103,7 @@ class Albert:
         max_retries: NotGivenOr[int] = NOT_GIVEN,
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
+        total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
     ) -> None:
         if session is None:
             session = AlbertSession(
@@ -105,6 +115,7 @@ class Albert:
                 max_retries=DEFAULT_MAX_RETRIES if max_retries is NOT_GIVEN else max_retries,
                 http_client=http_client,
                 limits=limits,
+                total_timeout=None if total_timeout is NOT_GIVEN else total_timeout,
             )
         elif not isinstance(session, AlbertSession):
             raise TypeError(f"session must be an AlbertSession, got {type(session).__name__}")
@@ -118,6 +129,7 @@ class Albert:
                 "max_retries": max_retries is not NOT_GIVEN,
                 "http_client": http_client is not None,
                 "limits": limits is not None,
+                "total_timeout": total_timeout is not NOT_GIVEN,
             }
             clashing = [name for name, was_given in given.items() if was_given]
             if clashing:
@@ -260,6 +272,7 @@ class Albert:
         *,
         timeout: NotGivenOr[TimeoutTypes] = NOT_GIVEN,
         max_retries: int | None = None,
+        total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
     ) -> Albert:
         """Return a client with other request options that shares this one's connections.
 
@@ -269,6 +282,9 @@ class Albert:
             The new timeout; left out, the current one is kept.
         max_retries : int | None, optional
             The new number of retries; left out, the current one is kept.
+        total_timeout : float | None, optional
+            The new overall limit of one call, retries and waits included
+            (``None``: no limit); left out, the current one is kept.
 
         Returns
         -------
@@ -277,7 +293,9 @@ class Albert:
             example ``client.with_options(max_retries=0).chat_sessions.get_by_id(id=...)``.
         """
         return type(self)(
-            session=self.session.with_options(timeout=timeout, max_retries=max_retries)
+            session=self.session.with_options(
+                timeout=timeout, max_retries=max_retries, total_timeout=total_timeout
+            )
         )
 
     @property
