@@ -249,3 +249,13 @@ def test_a_member_made_for_a_new_value_is_named_unknown_and_pickles() -> None:
     assert pickle.loads(pickle.dumps(ChatFlagType.STARRED)) is ChatFlagType.STARRED
     parsed = validate_server_python(ChatFlagsInMessage, {"flags": ["pinned"]})
     assert parsed.flags == ["pinned"]
+
+
+def test_assignment_is_validated_as_in_the_published_package() -> None:
+    session = ChatSession(name="n", source_session_id="s")
+    session.kind = "automation"  # type: ignore[assignment]
+    assert session.kind is ChatSessionKind.AUTOMATION
+    with pytest.raises(pydantic.ValidationError, match="name"):
+        session.name = 5  # type: ignore[assignment]
+    with pytest.raises(pydantic.ValidationError, match="nmae"):
+        session.nmae = "typo"  # type: ignore[attr-defined]

@@ -130,13 +130,15 @@ class BaseAlbertModel(BaseModel):
     sent as an unknown field and silently ignored. What the server sends is
     validated with `validate_server_json`, which keeps the fields a newer API
     added in ``model_extra`` instead, so a newer server does not break an
-    older SDK.
+    older SDK. Assigning to a field validates the value, as building the
+    model does.
     """
 
     model_config = ConfigDict(
         populate_by_name=True,
         extra="forbid",
         use_enum_values=False,
+        validate_assignment=True,
     )
 
     def to_request_body(self, *, name: str | None = None) -> dict[str, Any]:
