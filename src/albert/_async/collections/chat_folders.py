@@ -47,6 +47,14 @@ class ChatFolderCollection(BaseCollection):
         -------
         ChatFolder
             The created folder, with the id the server assigned.
+
+        Raises
+        ------
+        ValueError
+            If a field holds what JSON or UTF-8 cannot carry (a lone
+            surrogate, say); nothing is sent.
+        AlbertDecodeError
+            If the server's answer holds no id.
         """
         body = folder.to_request_body(name="folder")
         response = await self._session.post(self.base_path, json=body)

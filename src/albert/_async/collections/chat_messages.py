@@ -67,8 +67,12 @@ class ChatMessageCollection(BaseCollection):
         Raises
         ------
         ValueError
-            If ``message.parent_id`` is not set, or ``message.sequence`` is
-            empty; nothing is sent.
+            If ``message.parent_id`` is not set, ``message.sequence`` is
+            empty, or the message holds what JSON or UTF-8 cannot carry (NaN,
+            an infinity, a lone surrogate, bytes that are not UTF-8) or is
+            nested too deeply to be read back; nothing is sent.
+        AlbertDecodeError
+            If the server's answer holds no id (an empty body, a 204, ``{}``).
         """
         session_id, body = message_create_body(message)
         response = await self._session.post(self._messages_path(session_id), json=body)

@@ -48,6 +48,14 @@ class ChatSessionCollection(BaseCollection):
         -------
         ChatSession
             The created session, with the id the server assigned.
+
+        Raises
+        ------
+        ValueError
+            If a field holds what JSON or UTF-8 cannot carry (a lone
+            surrogate, say); nothing is sent.
+        AlbertDecodeError
+            If the server's answer holds no id.
         """
         body = session.to_request_body(name="session")
         response = await self._session.post(self.base_path, json=body)
