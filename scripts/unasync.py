@@ -43,6 +43,7 @@ REPLACEMENTS = {
     "AsyncAlbertSession": "AlbertSession",
     "AsyncAlbertPaginator": "AlbertPaginator",
     "AsyncTokenProvider": "TokenProvider",
+    "CollectOnAwait": "NothingToAwait",
     # httpx and tenacity
     "AsyncClient": "Client",
     "AsyncRetrying": "Retrying",
@@ -51,6 +52,7 @@ REPLACEMENTS = {
     "_async": "_sync",
     "async_primitives": "sync_primitives",
     "async_prefetch": "sync_prefetch",
+    "async_listing": "sync_listing",
     "async_transport": "sync_transport",
 }
 
@@ -60,6 +62,8 @@ PHRASES = [
     (re.compile(r"\basync for\b"), "for"),
     (re.compile(r"\bawait (?=\w)"), ""),
     (re.compile(r"\bAsyncGenerator\b"), "Generator"),
+    (re.compile(r"\banext\("), "next("),
+    (re.compile(r"\bStopAsyncIteration\b"), "StopIteration"),
 ]
 
 #: Constructs that must not survive generation (each would be a silent bug).

@@ -5,6 +5,10 @@ Authenticate with a static token, or with an authentication manager:
 (browser login).
 
 Names are imported on first use, so ``import albert`` stays cheap.
+
+The Albert platform's own SDK (the ``albert`` distribution) installs an
+``albert`` package too; when it is installed beside this one, importing
+``albert`` warns (`albert._install.AlbertInstallWarning`) and says what to do.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from albert._install import warn_if_shared
 from albert._version import __version__
+
+warn_if_shared(__path__[0], __version__)
 
 if TYPE_CHECKING:
     from albert._async.client import AsyncAlbert

@@ -36,6 +36,8 @@ from typing import Any
 
 import httpx
 
+from albert._install import AlbertInstallWarning
+
 __all__ = [
     "AlbertAuthError",
     "AlbertClientClosedError",
@@ -44,6 +46,7 @@ __all__ = [
     "AlbertDecodeError",
     "AlbertException",
     "AlbertHTTPError",
+    "AlbertInstallWarning",
     "AlbertServerError",
     "AlbertTimeoutError",
     "AlbertTransportError",

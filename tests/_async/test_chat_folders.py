@@ -35,7 +35,7 @@ async def test_get_by_id_and_delete(client: AsyncAlbert, api: respx.MockRouter) 
     assert get.call_count == delete.call_count == 1
 
 
-async def test_get_all_with_names_and_exact_match(
+async def test_get_all_with_names_matches_them_exactly_by_default(
     client: AsyncAlbert, api: respx.MockRouter
 ) -> None:
     route = api.get(FOLDERS).mock(
@@ -45,10 +45,7 @@ async def test_get_all_with_names_and_exact_match(
         ]
     )
 
-    folders = [
-        f.id
-        async for f in client.chat_folders.get_all(name=["Projects", "Archive"], exact_match=True)
-    ]
+    folders = [f.id async for f in client.chat_folders.get_all(name=["Projects", "Archive"])]
 
     assert folders == ["fld-1", "fld-2"]
     expected = [("name", "Projects"), ("name", "Archive"), ("exactMatch", "true")]

@@ -8,7 +8,8 @@ import pytest
 import respx
 
 from albert import AsyncAlbert, AsyncAlbertPaginator
-from albert.resources.chats import ChatSession
+from albert.resources.base import validate_server_python
+from albert.resources.chats import ChatSession, ChatSessionKind
 from tests._async.helpers import SESSIONS, assert_authorized, body, query, sent
 
 SESSION_JSON = {
@@ -46,7 +47,7 @@ async def test_create_posts_the_session_by_alias_without_unset_fields(
         "sourceSessionId": "src-1",
         "parentId": "fld-1",
     }
-    assert created == ChatSession.model_validate(SESSION_JSON)
+    assert created == validate_server_python(ChatSession, SESSION_JSON)
     assert created.id == "ses-1"
     assert created.model_extra == {"createdBy": "usr-9"}
 
@@ -81,7 +82,12 @@ async def test_get_all_sends_filters_and_walks_three_pages(
     )
 
     paginator = client.chat_sessions.get_all(
-        name=["Polymer", "Resin"], created_by="usr-1", updated_by="usr-2", exact_match=True
+        name=["Polymer", "Resin"],
+        parent_id="fld-1",
+        kind=ChatSessionKind.AUTOMATION,
+        automation_id="aut-1",
+        created_by="usr-1",
+        updated_by="usr-2",
     )
     assert isinstance(paginator, AsyncAlbertPaginator)
     assert route.call_count == 0  # nothing is sent before iteration
@@ -91,9 +97,12 @@ async def test_get_all_sends_filters_and_walks_three_pages(
     filters = [
         ("name", "Polymer"),
         ("name", "Resin"),
+        ("exactMatch", "true"),  # the default: the server has no fuzzy matching
+        ("parentId", "fld-1"),
+        ("kind", "automation"),
+        ("automationId", "aut-1"),
         ("createdBy", "usr-1"),
         ("updatedBy", "usr-2"),
-        ("exactMatch", "true"),
     ]
     assert [query(c.request) for c in route.calls] == [
         filters,
@@ -110,7 +119,28 @@ async def test_get_all_without_filters_sends_no_query(
     route = api.get(SESSIONS).mock(return_value=page(["a"], ""))
 
     assert [s.id async for s in client.chat_sessions.get_all()] == ["a"]
-    assert query(sent(route)) == []
+    assert query(sent(route)) == []  # no exactMatch without a name
+
+
+async def test_exact_match_goes_out_only_with_a_name(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    route = api.get(SESSIONS).mock(return_value=page([], None))
+
+    [s async for s in client.chat_sessions.get_all(exact_match=True, created_by="u")]
+    [s async for s in client.chat_sessions.get_all(name=["Polymer"], exact_match=False)]
+
+    assert query(sent(route, 0)) == [("createdBy", "u")]
+    assert query(sent(route, 1)) == [("name", "Polymer")]
+
+
+async def test_bad_filters_fail_before_any_request(
+    client: AsyncAlbert, api: respx.MockRouter
+) -> None:
+    catch_all = api.route().respond(200, json={"Items": []})
+    with pytest.raises(pydantic.ValidationError, match="kind"):
+        client.chat_sessions.get_all(kind="robot")  # type: ignore[arg-type]
+    assert catch_all.call_count == 0
 
 
 async def test_get_all_stops_on_an_empty_page_even_with_a_key(
@@ -161,8 +191,9 @@ async def test_resume_from_last_key_and_iterate_pages(
     pages = [[s.id for s in items] async for items in paginator.pages()]
 
     assert pages == [["c", "d"], ["e"]]
-    assert query(route.calls[0].request) == [("name", "x"), ("startKey", "k1")]
-    assert query(route.calls[1].request) == [("name", "x"), ("startKey", "k2")]
+    named = [("name", "x"), ("exactMatch", "true")]
+    assert query(route.calls[0].request) == [*named, ("startKey", "k1")]
+    assert query(route.calls[1].request) == [*named, ("startKey", "k2")]
 
 
 async def test_update_name_patches_then_reads_back(

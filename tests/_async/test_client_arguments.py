@@ -168,3 +168,30 @@ async def test_a_short_token_echoed_by_an_error_is_blanked_as_a_word(
     await client.aclose()
     assert str(caught.value).endswith("bad token *** for abc12345x")
     assert "abc1234 " not in repr(caught.value.errors)
+
+
+async def test_the_factory_methods_take_headers_for_every_request(
+    monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
+) -> None:
+    from albert.core.auth_tokens import TOKEN_PATH
+    from tests.auth_fakes import CLIENT_ID, CLIENT_SECRET, TokenEndpoint
+
+    token_route = api.post(TOKEN_PATH).mock(side_effect=TokenEndpoint())
+    route = api.get(f"{SESSIONS}/a").respond(200, json={"name": "n", "sourceSessionId": "s"})
+    team = {"X-Team": "lab"}
+
+    async with AsyncAlbert.from_token(base_url=BASE, token=TOKEN, headers=team) as by_token:
+        await by_token.chat_sessions.get_by_id(id="a")
+    async with AsyncAlbert.from_client_credentials(
+        base_url=BASE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, headers=team
+    ) as by_credentials:
+        await by_credentials.chat_sessions.get_by_id(id="a")
+    monkeypatch.setenv("ALBERT_BASE_URL", BASE)
+    monkeypatch.setenv("ALBERT_TOKEN", TOKEN)
+    async with AsyncAlbert.from_env(headers=team) as by_env:
+        await by_env.chat_sessions.get_by_id(id="a")
+
+    assert [c.request.headers.get("x-team") for c in route.calls] == ["lab"] * 3
+    assert token_route.calls[0].request.headers["x-team"] == "lab"
+    with pytest.raises(ValueError, match="X-Bad"):
+        AsyncAlbert.from_token(base_url=BASE, token=TOKEN, headers={"X-Bad": "a\r\nb"})

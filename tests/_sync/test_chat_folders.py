@@ -35,7 +35,9 @@ def test_get_by_id_and_delete(client: Albert, api: respx.MockRouter) -> None:
     assert get.call_count == delete.call_count == 1
 
 
-def test_get_all_with_names_and_exact_match(client: Albert, api: respx.MockRouter) -> None:
+def test_get_all_with_names_matches_them_exactly_by_default(
+    client: Albert, api: respx.MockRouter
+) -> None:
     route = api.get(FOLDERS).mock(
         side_effect=[
             respx.MockResponse(200, json={"Items": [FOLDER], "lastKey": "k1"}),
@@ -43,9 +45,7 @@ def test_get_all_with_names_and_exact_match(client: Albert, api: respx.MockRoute
         ]
     )
 
-    folders = [
-        f.id for f in client.chat_folders.get_all(name=["Projects", "Archive"], exact_match=True)
-    ]
+    folders = [f.id for f in client.chat_folders.get_all(name=["Projects", "Archive"])]
 
     assert folders == ["fld-1", "fld-2"]
     expected = [("name", "Projects"), ("name", "Archive"), ("exactMatch", "true")]

@@ -59,6 +59,7 @@ def test_create_puts_the_session_in_the_path_and_generates_a_request_id(
         "userType": "user",
         "role": "user",
         "Content": "What is the Tg of PMMA?",
+        "sequence": "000",  # required by the API: a new request starts at 000
     }
     assert created.content == "What is the Tg of PMMA?"
     assert created.id == "msg-1"
@@ -88,6 +89,30 @@ def test_create_keeps_a_given_request_id_and_dict_content(
     assert created.source_request_id == "req-9"
     assert created.content == content
     assert created.component_type is ChatComponentType.TOOL_CALL
+
+
+def test_a_component_added_to_an_existing_request_sends_its_request_id_and_sequence(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    route = api.post(MESSAGES).respond(201, json={"id": "m2"})
+
+    created = client.chat_messages.create(
+        message=user_text("second part", source_request_id="req-1", sequence="001")
+    )
+
+    assert body(sent(route))["sourceRequestId"] == "req-1"
+    assert body(sent(route))["sequence"] == "001"
+    assert (created.source_request_id, created.sequence) == ("req-1", "001")
+
+
+def test_create_with_an_empty_sequence_is_refused_before_sending(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    catch_all = api.route().respond(201, json={"id": "m"})
+
+    with pytest.raises(ValueError, match="sequence"):
+        client.chat_messages.create(message=user_text(sequence=""))
+    assert catch_all.call_count == 0
 
 
 def test_create_without_parent_id_is_refused_before_sending(

@@ -288,7 +288,7 @@ def test_export_json_and_markdown(
         assert cli.main(["export", sid]) == 0
         markdown = capsys.readouterr().out
     assert markdown.startswith("# Export me\n")
-    assert "## #001 assistant · text ★\n\nline 1\n" in markdown
+    assert "## #001 assistant · text ★\n\n```text\nline 1\n```\n" in markdown
     assert '```json\n{\n  "tool": "t",\n  "i": 0\n}\n```' in markdown
 
 

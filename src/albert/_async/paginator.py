@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Generic, TypeVar
 
+import httpx
 from pydantic import BaseModel
 
 from albert._async.session import AsyncAlbertSession
+from albert._backends.async_listing import CollectOnAwait
 from albert._backends.async_prefetch import Prefetch
 from albert.core.pagination import PageCursor
-from albert.core.responses import decode_model
+from albert.core.responses import decode_model, repeated_key_error
 from albert.resources.base import Page
 
 __all__ = ["AsyncAlbertPaginator"]
@@ -19,13 +21,19 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 _GeneratorT = TypeVar("_GeneratorT", bound=AsyncGenerator[Any, None])
 
 
-class AsyncAlbertPaginator(Generic[ItemT]):
+class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[ItemT]):
     """Iterate over a key-based listing, one page request at a time.
 
     Iterate it for items (``async for item in paginator``), or over `pages` for
     whole pages. Nothing is requested until iteration starts, and a page is
     only requested when an item of it will be used: with ``max_items`` the
     paginator never asks for a page past the limit.
+
+    It is also an iterator: ``anext(paginator)`` hands out one item at a
+    time, ``aclose()`` ends that iteration, and a loop over a paginator that
+    ``anext()`` started goes on from there. Awaiting the non-blocking
+    client's paginator collects the listing into a list (as the published
+    package's ``chat_flags.get_all`` returns one).
 
     The non-blocking client also reads at most one page ahead: the next page is
     requested as soon as your code waits on something (I/O, a sleep) while it
@@ -60,13 +68,22 @@ class AsyncAlbertPaginator(Generic[ItemT]):
         Where to resume with ``start_key=``, right after the last item
         yielded; ``None`` once the listing is exhausted.
 
+    Raises
+    ------
+    AlbertDecodeError
+        While iterating, if a page does not fit, or the server hands back a
+        ``lastKey`` it already gave (the listing would go round forever).
+
     Notes
     -----
     `last_key` is opaque: pass it back as ``start_key`` to continue exactly
     after the last item yielded, also when ``max_items`` ended iteration in
     the middle of a page (the SDK then re-reads that page and skips what was
-    yielded), or a loop left inside a page. Iterating the paginator again
-    starts over from ``start_key``.
+    yielded), or a loop left inside a page, or a page request that failed.
+    Each ``for`` loop over the paginator starts over from ``start_key``,
+    unless ``anext()`` started an iteration that has not ended: the loop
+    then continues it. Once that iteration has ended, ``anext()`` raises
+    ``StopAsyncIteration``, as any iterator does.
 
     Examples
     --------
@@ -89,10 +106,15 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     ) -> None:
         self._session = session
         self._path = path
+        self._item_type = item_type
         self._page_model: type[Page[ItemT]] = Page[item_type]  # type: ignore[valid-type]
         self._params = dict(params or {})
         self._cursor = PageCursor(max_items=max_items, start_key=start_key)
         self._held: list[AsyncGenerator[Any, None]] | None = None
+        self._started = False
+        # The iteration `__anext__` drives, and whether it has ended.
+        self._current: AsyncGenerator[ItemT, None] | None = None
+        self._current_ended = False
 
     @property
     def has_more(self) -> bool:
@@ -103,6 +125,17 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     def last_key(self) -> str | None:
         """Where to resume, right after the last item yielded; ``None`` at the end."""
         return self._cursor.last_key
+
+    def __repr__(self) -> str:
+        name = f"{type(self).__name__} of {self._item_type.__name__}"
+        cursor = self._cursor
+        if not self._started:
+            return f"<{name}: not started>"
+        items, pages = cursor.items_read, cursor.pages_taken
+        progress = (
+            f"{items} item{'' if items == 1 else 's'} in {pages} page{'' if pages == 1 else 's'}"
+        )
+        return f"<{name}: {progress}, {'more' if cursor.has_more else 'done'}>"
 
     def pages(self) -> AsyncGenerator[list[ItemT], None]:
         """Iterate over the listing page by page.
@@ -127,8 +160,33 @@ class AsyncAlbertPaginator(Generic[ItemT]):
         for iteration in held:
             await iteration.aclose()
 
-    def __aiter__(self) -> AsyncGenerator[ItemT, None]:
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        if self._current is not None:
+            return self  # continue the iteration `anext()` started
         return self._track(self._items())
+
+    async def __anext__(self) -> ItemT:
+        if self._current is None:
+            if self._current_ended:
+                raise StopAsyncIteration
+            self._current = self._track(self._items())
+        try:
+            return await self._current.__anext__()
+        except BaseException:
+            # Ended (exhausted, failed or cancelled): an iterator that has
+            # ended stays ended; resume with start_key=last_key.
+            self._current, self._current_ended = None, True
+            raise
+
+    async def aclose(self) -> None:
+        """End the iteration that ``anext()`` drives, cancelling its read-ahead if any.
+
+        A later ``anext()`` raises ``StopAsyncIteration``; a new loop over the
+        paginator starts over from ``start_key``.
+        """
+        current, self._current, self._current_ended = self._current, None, True
+        if current is not None:
+            await current.aclose()
 
     def _track(self, iteration: _GeneratorT) -> _GeneratorT:
         # Held only inside `async with`: elsewhere, a loop left early must leave
@@ -140,13 +198,16 @@ class AsyncAlbertPaginator(Generic[ItemT]):
     async def _pages(self) -> AsyncGenerator[list[ItemT], None]:
         cursor = self._cursor
         cursor.restart()
-        ahead: Prefetch[Page[ItemT]] | None = None
+        self._started = True
+        ahead: Prefetch[tuple[Page[ItemT], httpx.Response]] | None = None
         try:
             while ahead is not None or cursor.wants_another_page():
                 if ahead is None:
-                    page = await self._fetch_page(cursor.params(self._params))
+                    page, response = await self._fetch_page(cursor.params(self._params))
                 else:
-                    page, ahead = await ahead.result(), None
+                    (page, response), ahead = await ahead.result(), None
+                if cursor.repeats(page.items, page.last_key):
+                    raise repeated_key_error(response, page.last_key)
                 items = cursor.take(page.items, page.last_key)
                 if cursor.wants_another_page():
                     ahead = Prefetch(self._fetch_page, cursor.params(self._params))
@@ -166,6 +227,6 @@ class AsyncAlbertPaginator(Generic[ItemT]):
         finally:
             await pages.aclose()  # cancels a read-ahead now, not when collected
 
-    async def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
+    async def _fetch_page(self, params: dict[str, Any]) -> tuple[Page[ItemT], httpx.Response]:
         response = await self._session.request("GET", self._path, params=params)
-        return decode_model(response, self._page_model)
+        return decode_model(response, self._page_model), response

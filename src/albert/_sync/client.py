@@ -47,9 +47,18 @@ class Albert:
     headers : dict[str, str] | None, optional
         Extra headers sent with every request.
     timeout : httpx.Timeout | float | None, optional
-        The timeout of each attempt (default 60 s, 10 s to connect).
+        The timeout of each attempt (default 60 s, 10 s to connect). It
+        bounds one attempt, not the call: with the default retries a call
+        makes up to 4 attempts and waits up to 3 times between them (up to
+        60 s each when the server sends ``Retry-After``), about 180 s of
+        waiting alone. Pass ``total_timeout`` to bound the whole call.
     max_retries : int, optional
         Retries after a failed attempt, when retrying is safe (default 3).
+    total_timeout : float | None, optional
+        Seconds one call may take in all, retries and waits included
+        (default ``None``: no overall limit). A wait that would pass it is
+        not taken, each attempt's timeouts are cut to the time left, and the
+        call raises `AlbertTimeoutError` saying ``total_timeout`` was reached.
     http_client : httpx.Client | None, optional
         Your own httpx client (proxies, certificates, transports); it is not
         closed by the SDK. Its headers are kept, but each request gets the
@@ -94,6 +103,7 @@ class Albert:
         max_retries: NotGivenOr[int] = NOT_GIVEN,
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
+        total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
     ) -> None:
         if session is None:
             session = AlbertSession(
@@ -105,6 +115,7 @@ class Albert:
                 max_retries=DEFAULT_MAX_RETRIES if max_retries is NOT_GIVEN else max_retries,
                 http_client=http_client,
                 limits=limits,
+                total_timeout=None if total_timeout is NOT_GIVEN else total_timeout,
             )
         elif not isinstance(session, AlbertSession):
             raise TypeError(f"session must be an AlbertSession, got {type(session).__name__}")
@@ -118,6 +129,7 @@ class Albert:
                 "max_retries": max_retries is not NOT_GIVEN,
                 "http_client": http_client is not None,
                 "limits": limits is not None,
+                "total_timeout": total_timeout is not NOT_GIVEN,
             }
             clashing = [name for name, was_given in given.items() if was_given]
             if clashing:
@@ -132,7 +144,9 @@ class Albert:
         self.chat_flags = ChatFlagCollection(session=session)
 
     @classmethod
-    def from_token(cls, *, base_url: str | None = None, token: str) -> Albert:
+    def from_token(
+        cls, *, base_url: str | None = None, token: str, headers: dict[str, str] | None = None
+    ) -> Albert:
         """Create a client using a static token for authentication.
 
         Parameters
@@ -142,13 +156,15 @@ class Albert:
             ``ALBERT_BASE_URL`` environment variable, then to the default.
         token : str
             A static JWT token used for all requests.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
         Albert
             A configured client authenticated with the given token.
         """
-        return cls(base_url=base_url, token=token)
+        return cls(base_url=base_url, token=token, headers=headers)
 
     @classmethod
     def from_client_credentials(
@@ -157,6 +173,7 @@ class Albert:
         base_url: str | None = None,
         client_id: str,
         client_secret: str | SecretStr,
+        headers: dict[str, str] | None = None,
     ) -> Albert:
         """Create a client using OAuth2 client credentials authentication.
 
@@ -172,6 +189,8 @@ class Albert:
             The OAuth2 client ID.
         client_secret : str | SecretStr
             The OAuth2 client secret.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request (token requests too).
 
         Returns
         -------
@@ -179,11 +198,16 @@ class Albert:
             A configured client that refreshes tokens automatically.
         """
         credentials = AlbertClientCredentials(id=client_id, secret=client_secret, base_url=base_url)
-        return cls(auth_manager=credentials)
+        return cls(auth_manager=credentials, headers=headers)
 
     @classmethod
     def from_sso(
-        cls, *, base_url: str | None = None, email: str, tenant_id: str | None = None
+        cls,
+        *,
+        base_url: str | None = None,
+        email: str,
+        tenant_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Albert:
         """Create a client that logs in through the browser (single sign-on).
 
@@ -204,6 +228,8 @@ class Albert:
             The e-mail address to log in with.
         tenant_id : str | None, optional
             The tenant to use when the account has several.
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
@@ -211,15 +237,20 @@ class Albert:
             A configured client that refreshes tokens automatically.
         """
         sso = AlbertSSOClient(email=email, base_url=base_url, tenant_id=tenant_id)
-        return cls(auth_manager=sso)
+        return cls(auth_manager=sso, headers=headers)
 
     @classmethod
-    def from_env(cls) -> Albert:
+    def from_env(cls, *, headers: dict[str, str] | None = None) -> Albert:
         """Create a client from the environment.
 
         Uses ``ALBERT_TOKEN`` when set, else the client credentials in
         ``ALBERT_CLIENT_ID`` and ``ALBERT_CLIENT_SECRET``; ``ALBERT_BASE_URL``
         sets the server in both cases.
+
+        Parameters
+        ----------
+        headers : dict[str, str] | None, optional
+            Extra headers sent with every request.
 
         Returns
         -------
@@ -233,14 +264,15 @@ class Albert:
         """
         credentials = auth_from_env()
         if isinstance(credentials, str):
-            return cls(token=credentials)
-        return cls(auth_manager=credentials)
+            return cls(token=credentials, headers=headers)
+        return cls(auth_manager=credentials, headers=headers)
 
     def with_options(
         self,
         *,
         timeout: NotGivenOr[TimeoutTypes] = NOT_GIVEN,
         max_retries: int | None = None,
+        total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
     ) -> Albert:
         """Return a client with other request options that shares this one's connections.
 
@@ -250,6 +282,9 @@ class Albert:
             The new timeout; left out, the current one is kept.
         max_retries : int | None, optional
             The new number of retries; left out, the current one is kept.
+        total_timeout : float | None, optional
+            The new overall limit of one call, retries and waits included
+            (``None``: no limit); left out, the current one is kept.
 
         Returns
         -------
@@ -258,7 +293,9 @@ class Albert:
             example ``client.with_options(max_retries=0).chat_sessions.get_by_id(id=...)``.
         """
         return type(self)(
-            session=self.session.with_options(timeout=timeout, max_retries=max_retries)
+            session=self.session.with_options(
+                timeout=timeout, max_retries=max_retries, total_timeout=total_timeout
+            )
         )
 
     @property

@@ -4,15 +4,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any, Generic, TypeVar
 
+import httpx
 from pydantic import BaseModel
 
+from albert._backends.sync_listing import NothingToAwait
 from albert._backends.sync_prefetch import Prefetch
 from albert._sync.session import AlbertSession
 from albert.core.pagination import PageCursor
-from albert.core.responses import decode_model
+from albert.core.responses import decode_model, repeated_key_error
 from albert.resources.base import Page
 
 __all__ = ["AlbertPaginator"]
@@ -21,13 +23,19 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 _GeneratorT = TypeVar("_GeneratorT", bound=Generator[Any, None])
 
 
-class AlbertPaginator(Generic[ItemT]):
+class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
     """Iterate over a key-based listing, one page request at a time.
 
     Iterate it for items (``for item in paginator``), or over `pages` for
     whole pages. Nothing is requested until iteration starts, and a page is
     only requested when an item of it will be used: with ``max_items`` the
     paginator never asks for a page past the limit.
+
+    It is also an iterator: ``next(paginator)`` hands out one item at a
+    time, ``close()`` ends that iteration, and a loop over a paginator that
+    ``next()`` started goes on from there. Awaiting the non-blocking
+    client's paginator collects the listing into a list (as the published
+    package's ``chat_flags.get_all`` returns one).
 
     The non-blocking client also reads at most one page ahead: the next page is
     requested as soon as your code waits on something (I/O, a sleep) while it
@@ -62,13 +70,22 @@ class AlbertPaginator(Generic[ItemT]):
         Where to resume with ``start_key=``, right after the last item
         yielded; ``None`` once the listing is exhausted.
 
+    Raises
+    ------
+    AlbertDecodeError
+        While iterating, if a page does not fit, or the server hands back a
+        ``lastKey`` it already gave (the listing would go round forever).
+
     Notes
     -----
     `last_key` is opaque: pass it back as ``start_key`` to continue exactly
     after the last item yielded, also when ``max_items`` ended iteration in
     the middle of a page (the SDK then re-reads that page and skips what was
-    yielded), or a loop left inside a page. Iterating the paginator again
-    starts over from ``start_key``.
+    yielded), or a loop left inside a page, or a page request that failed.
+    Each ``for`` loop over the paginator starts over from ``start_key``,
+    unless ``next()`` started an iteration that has not ended: the loop
+    then continues it. Once that iteration has ended, ``next()`` raises
+    ``StopIteration``, as any iterator does.
 
     Examples
     --------
@@ -91,10 +108,15 @@ class AlbertPaginator(Generic[ItemT]):
     ) -> None:
         self._session = session
         self._path = path
+        self._item_type = item_type
         self._page_model: type[Page[ItemT]] = Page[item_type]  # type: ignore[valid-type]
         self._params = dict(params or {})
         self._cursor = PageCursor(max_items=max_items, start_key=start_key)
         self._held: list[Generator[Any, None]] | None = None
+        self._started = False
+        # The iteration `__anext__` drives, and whether it has ended.
+        self._current: Generator[ItemT, None] | None = None
+        self._current_ended = False
 
     @property
     def has_more(self) -> bool:
@@ -105,6 +127,17 @@ class AlbertPaginator(Generic[ItemT]):
     def last_key(self) -> str | None:
         """Where to resume, right after the last item yielded; ``None`` at the end."""
         return self._cursor.last_key
+
+    def __repr__(self) -> str:
+        name = f"{type(self).__name__} of {self._item_type.__name__}"
+        cursor = self._cursor
+        if not self._started:
+            return f"<{name}: not started>"
+        items, pages = cursor.items_read, cursor.pages_taken
+        progress = (
+            f"{items} item{'' if items == 1 else 's'} in {pages} page{'' if pages == 1 else 's'}"
+        )
+        return f"<{name}: {progress}, {'more' if cursor.has_more else 'done'}>"
 
     def pages(self) -> Generator[list[ItemT], None]:
         """Iterate over the listing page by page.
@@ -129,8 +162,33 @@ class AlbertPaginator(Generic[ItemT]):
         for iteration in held:
             iteration.close()
 
-    def __iter__(self) -> Generator[ItemT, None]:
+    def __iter__(self) -> Iterator[ItemT]:
+        if self._current is not None:
+            return self  # continue the iteration `next()` started
         return self._track(self._items())
+
+    def __next__(self) -> ItemT:
+        if self._current is None:
+            if self._current_ended:
+                raise StopIteration
+            self._current = self._track(self._items())
+        try:
+            return self._current.__next__()
+        except BaseException:
+            # Ended (exhausted, failed or cancelled): an iterator that has
+            # ended stays ended; resume with start_key=last_key.
+            self._current, self._current_ended = None, True
+            raise
+
+    def close(self) -> None:
+        """End the iteration that ``next()`` drives, cancelling its read-ahead if any.
+
+        A later ``next()`` raises ``StopIteration``; a new loop over the
+        paginator starts over from ``start_key``.
+        """
+        current, self._current, self._current_ended = self._current, None, True
+        if current is not None:
+            current.close()
 
     def _track(self, iteration: _GeneratorT) -> _GeneratorT:
         # Held only inside `with`: elsewhere, a loop left early must leave
@@ -142,13 +200,16 @@ class AlbertPaginator(Generic[ItemT]):
     def _pages(self) -> Generator[list[ItemT], None]:
         cursor = self._cursor
         cursor.restart()
-        ahead: Prefetch[Page[ItemT]] | None = None
+        self._started = True
+        ahead: Prefetch[tuple[Page[ItemT], httpx.Response]] | None = None
         try:
             while ahead is not None or cursor.wants_another_page():
                 if ahead is None:
-                    page = self._fetch_page(cursor.params(self._params))
+                    page, response = self._fetch_page(cursor.params(self._params))
                 else:
-                    page, ahead = ahead.result(), None
+                    (page, response), ahead = ahead.result(), None
+                if cursor.repeats(page.items, page.last_key):
+                    raise repeated_key_error(response, page.last_key)
                 items = cursor.take(page.items, page.last_key)
                 if cursor.wants_another_page():
                     ahead = Prefetch(self._fetch_page, cursor.params(self._params))
@@ -168,6 +229,6 @@ class AlbertPaginator(Generic[ItemT]):
         finally:
             pages.close()  # cancels a read-ahead now, not when collected
 
-    def _fetch_page(self, params: dict[str, Any]) -> Page[ItemT]:
+    def _fetch_page(self, params: dict[str, Any]) -> tuple[Page[ItemT], httpx.Response]:
         response = self._session.request("GET", self._path, params=params)
-        return decode_model(response, self._page_model)
+        return decode_model(response, self._page_model), response

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from albert._backends import sync_primitives as primitives
 from albert._backends.sync_transport import pool_options
@@ -26,6 +26,7 @@ from albert.core.config import (
     resolve_token,
     split_api_headers,
 )
+from albert.core.deadline import Deadline, resolve_total_timeout
 from albert.core.logs import logger, setup_logging_from_env
 from albert.core.responses import (
     closed_client_error,
@@ -35,7 +36,7 @@ from albert.core.responses import (
 )
 from albert.core.retry import AttemptState, RetryPolicy, may_have_applied, retry_reason
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
-from albert.exceptions import NotFoundError, UnauthorizedError
+from albert.exceptions import AlbertTimeoutError, NotFoundError, UnauthorizedError
 
 __all__ = ["AlbertSession"]
 
@@ -70,9 +71,17 @@ class AlbertSession:
         Extra headers sent with every request.
     timeout : httpx.Timeout | float | None, optional
         The timeout of each attempt; ``None`` disables it. Defaults to 60 s,
-        with 10 s to connect.
+        with 10 s to connect. It bounds one attempt, not the call: with the
+        default retries a call makes up to 4 attempts and waits up to 3 times
+        between them (up to 60 s each when the server sends ``Retry-After``),
+        about 180 s of waiting alone. Pass ``total_timeout`` to bound the call.
     max_retries : int, optional
         Retries after a failed attempt, when retrying is safe (default 3).
+    total_timeout : float | None, optional
+        Seconds one call may take in all, retries and waits included; ``None``
+        (the default) sets no overall limit. A wait that would pass it is not
+        taken, and each attempt's timeouts are cut to the time left; the call
+        then raises `AlbertTimeoutError` saying ``total_timeout`` was reached.
     http_client : httpx.Client | None, optional
         An HTTP client to send requests with (proxies, certificates, transports).
         The session does not close a client it was given; each request gets
@@ -102,6 +111,7 @@ class AlbertSession:
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         setup_logging_from_env()
         self._headers = build_headers(headers)
@@ -115,6 +125,7 @@ class AlbertSession:
             self._base_url = resolve_auth_base_url(base_url, auth_manager)
         self.timeout = resolve_timeout(timeout)
         self.retry_policy = RetryPolicy(max_retries=max_retries)
+        self.total_timeout = resolve_total_timeout(total_timeout)
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise TypeError(
                 f"http_client must be an httpx.Client, got {type(http_client).__name__}"
@@ -181,6 +192,7 @@ class AlbertSession:
         *,
         timeout: NotGivenOr[TimeoutTypes] = NOT_GIVEN,
         max_retries: int | None = None,
+        total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
     ) -> AlbertSession:
         """Return a session with other request options that shares this one's connections.
 
@@ -190,6 +202,9 @@ class AlbertSession:
             The new timeout; left out, the current one is kept.
         max_retries : int | None, optional
             The new number of retries; left out, the current one is kept.
+        total_timeout : float | None, optional
+            The new overall limit of one call (``None``: no limit); left out,
+            the current one is kept.
 
         Returns
         -------
@@ -204,6 +219,8 @@ class AlbertSession:
             clone.timeout = resolve_timeout(timeout)
         if max_retries is not None:
             clone.retry_policy = replace(self.retry_policy, max_retries=max_retries)
+        if total_timeout is not NOT_GIVEN:
+            clone.total_timeout = resolve_total_timeout(total_timeout)
         return clone
 
     def request(
@@ -244,16 +261,21 @@ class AlbertSession:
             A subclass named for the error status, once retries are spent.
         AlbertConnectionError, AlbertTimeoutError
             When the transport failed, once retries are spent.
+        AlbertTimeoutError
+            When ``total_timeout`` is reached.
         """
+        timeout = self.timeout
+        deadline = None
+        if self.total_timeout is not None:
+            deadline = Deadline.starting(self.total_timeout, primitives.monotonic())
+            timeout = deadline.attempt_timeout(timeout, primitives.monotonic())
         request = self._client.build_request(
             method,
             self._base_url + path,
             params=params,
             json=json,
             headers=self._merged_headers,
-            timeout=httpx.USE_CLIENT_DEFAULT
-            if self.timeout is self._client_timeout
-            else self.timeout,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is self._client_timeout else timeout,
         )
         for name, value in self._api_headers:
             request.headers[name] = value
@@ -264,9 +286,11 @@ class AlbertSession:
             if not self.retry_policy.max_retries or not retry_reason(
                 exc, method=method, idempotent=idempotent
             ):
+                if deadline is not None and deadline.cut and isinstance(exc, AlbertTimeoutError):
+                    raise _out_of_time(deadline, request, 1, exc) from exc
                 raise
             first_failure = exc
-        return self._retry(request, first_failure, state, idempotent)
+        return self._retry(request, first_failure, state, idempotent, deadline)
 
     def _retry(
         self,
@@ -274,15 +298,36 @@ class AlbertSession:
         first_failure: Exception,
         state: AttemptState,
         idempotent: bool | None,
+        deadline: Deadline | None,
     ) -> httpx.Response:
         # Most calls succeed at once, so the retry machinery is only built after
         # a first failure that may be retried; tenacity replays that failure as
         # its first attempt, then waits and counts as if it had made it.
         method = request.method
         policy = self.retry_policy
+        # Each wait is drawn once (jitter), for the deadline check and the wait alike.
+        waits: dict[int, float] = {}
+        skipped: list[float] = []
+
+        def wait(retry: RetryCallState) -> float:
+            number = retry.attempt_number
+            if number not in waits:
+                waits[number] = policy.wait_seconds(number, _failure(retry))
+            return waits[number]
+
+        def stop(retry: RetryCallState) -> bool:
+            if retry.attempt_number > policy.max_retries:
+                return True
+            if deadline is not None and not deadline.allows_wait(
+                wait(retry), primitives.monotonic()
+            ):
+                skipped.append(wait(retry))
+                return True
+            return False
+
         retrying = Retrying(
-            stop=stop_after_attempt(policy.max_retries + 1),
-            wait=lambda retry: policy.wait_seconds(retry.attempt_number, _failure(retry)),
+            stop=stop,
+            wait=wait,
             retry=retry_if_exception(
                 lambda exc: retry_reason(exc, method=method, idempotent=idempotent) is not None
             ),
@@ -290,12 +335,23 @@ class AlbertSession:
             before_sleep=lambda retry: _log_retry(retry, method, str(request.url), idempotent),
             reraise=True,
         )
-        for attempt in retrying:
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                if number == 1:
-                    raise first_failure
-                return self._attempt(request, number, state)
+        number = 1
+        try:
+            for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    if number == 1:
+                        raise first_failure
+                    if deadline is not None:
+                        cut = deadline.attempt_timeout(self.timeout, primitives.monotonic())
+                        request.extensions["timeout"] = cut.as_dict()
+                    return self._attempt(request, number, state)
+        except Exception as exc:
+            if deadline is not None and deadline.cut and isinstance(exc, AlbertTimeoutError):
+                raise _out_of_time(deadline, request, number, exc) from exc
+            if deadline is not None and skipped:
+                raise _out_of_time(deadline, request, number, exc, skipped[-1]) from exc
+            raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     def _attempt(self, request: httpx.Request, number: int, state: AttemptState) -> httpx.Response:
@@ -423,6 +479,18 @@ class AlbertSession:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _out_of_time(
+    deadline: Deadline,
+    request: httpx.Request,
+    attempts: int,
+    last: BaseException,
+    wait: float | None = None,
+) -> AlbertTimeoutError:
+    return deadline.reached(
+        method=request.method, url=str(request.url), attempts=attempts, last=last, wait=wait
+    )
 
 
 def _failure(state: RetryCallState) -> BaseException | None:

@@ -9,8 +9,10 @@ local emulator with ``--local``.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from albert import Albert, AsyncAlbert
+    from albert.resources.base import ServerEnum
     from albert.resources.chats import ChatFlag, ChatMessage, ChatSession
 
 __all__ = [
@@ -59,6 +62,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--format", choices=FORMATS, default="md", help="md (Markdown, the default) or json"
     )
     parser.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    parser.add_argument(
+        "--force", action="store_true", help="with --out: overwrite FILE if it exists"
+    )
     parser.add_argument(
         "--local",
         action="store_true",
@@ -270,23 +276,65 @@ def _json(export: Export) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# What comes from the server is never Markdown or HTML of the export: a message
+# could forge a heading, or bring <script>, onerror= and javascript: links into
+# whatever renders the file. Text goes in fenced blocks (nothing inside one is
+# interpreted), names and ids are escaped inline.
+
+#: The ASCII punctuation CommonMark lets a backslash escape, and that means something.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _inline(text: str) -> str:
+    """Return server text as literal inline Markdown: one line, no markup, no HTML."""
+    flat = " ".join(text.split())
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(flat, quote=False))
+
+
+def _label(member: ServerEnum) -> str:
+    """Return an enum's value for a heading; one the server made up is escaped."""
+    return member.value if member.name != "UNKNOWN" else _inline(member.value)
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+
+
+def _code(text: str) -> str:
+    """Return server text as an inline code span that no backtick in it can end."""
+    flat = " ".join(text.split())
+    fence = "`" * (_longest_backticks(flat) + 1)
+    if flat.startswith("`") or flat.endswith("`"):
+        flat = f" {flat} "
+    return f"{fence}{flat}{fence}"
+
+
+def _fenced(text: str, info: str) -> list[str]:
+    """Return server text as a fenced code block that no line of it can close."""
+    fence = "`" * max(3, _longest_backticks(text) + 1)
+    return [f"{fence}{info}", text, fence]
+
+
 def _block(content: str | dict[str, Any]) -> list[str]:
     if isinstance(content, str):
-        return [content]
-    return ["```json", json.dumps(content, indent=2, ensure_ascii=False), "```"]
+        return _fenced(content, "text")
+    return _fenced(json.dumps(content, indent=2, ensure_ascii=False), "json")
 
 
 def _markdown(export: Export) -> str:
     session = export.session
-    lines = [f"# {session.name}", ""]
-    lines.append(f"- Session: `{session.id}` (source `{session.source_session_id}`)")
+    lines = [f"# {_inline(session.name)}", ""]
+    lines.append(
+        f"- Session: {_code(session.id or '')} (source {_code(session.source_session_id)})"
+    )
     if session.parent_id:
-        lines.append(f"- Folder: `{session.parent_id}`")
+        lines.append(f"- Folder: {_code(session.parent_id)}")
     lines.append(f"- Messages: {len(export.messages)}, starred: {len(export.starred)}")
     for message in export.messages:
         star = " ★" if export.is_starred(message) else ""
-        heading = f"{message.role.value} · {message.component_type.value}"
-        lines.extend(["", f"## #{message.sequence} {heading}{star}", ""])
+        heading = f"{_label(message.role)} · {_label(message.component_type)}"
+        lines.extend(["", f"## #{_inline(message.sequence or '')} {heading}{star}", ""])
         lines.extend(_block(message.content))
     return "\n".join(lines) + "\n"
 
@@ -355,7 +403,7 @@ def run(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``session_id``, ``format``, ``out``, ``local`` and ``db``.
+        ``session_id``, ``format``, ``out``, ``force``, ``local`` and ``db``.
 
     Returns
     -------
@@ -365,8 +413,11 @@ def run(args: argparse.Namespace) -> int:
     Raises
     ------
     ValueError
-        If ``--db`` is given without ``--local``, or names no file.
+        If ``--db`` is given without ``--local``, or names no file; or if
+        ``--out`` names a file that exists and ``--force`` is not given.
     """
+    if args.out and not args.force and os.path.exists(args.out):
+        raise ValueError(f"{args.out} exists: pass --force to overwrite it")
     progress = Progress(sys.stderr)
     if args.db is not None:
         if not args.local:
@@ -379,8 +430,11 @@ def run(args: argparse.Namespace) -> int:
             export = export_session(client, args.session_id, progress=progress)
     text = render(export, args.format)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as out:
-            out.write(text)
+        try:
+            with open(args.out, "w" if args.force else "x", encoding="utf-8") as out:
+                out.write(text)
+        except FileExistsError:  # made while the export ran
+            raise ValueError(f"{args.out} exists: pass --force to overwrite it") from None
         print(
             f"exported {len(export.messages)} messages of {export.session.id} to {args.out}",
             file=sys.stderr,

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import httpx
 
 from albert._version import __version__
+from albert.core.sendable import check_text
 from albert.exceptions import AlbertAuthError
 
 __all__ = [
@@ -53,11 +54,16 @@ def resolve_base_url(base_url: str | None) -> str:
 
     Raises
     ------
+    TypeError
+        If ``base_url`` is not a string.
     ValueError
         If the URL is not an absolute ``http(s)`` URL, or carries a user name
         or password.
     """
+    if base_url is not None and not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string, got {type(base_url).__name__}")
     raw = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    check_text(raw, name="base_url")
     try:
         url = httpx.URL(raw.strip())
     except httpx.InvalidURL as exc:

@@ -6,6 +6,8 @@ import operator
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from albert.core.sendable import check_text
+
 __all__ = ["PageCursor"]
 
 T = TypeVar("T")
@@ -24,14 +26,18 @@ class PageCursor:
     Raises
     ------
     ValueError
-        If ``max_items`` is negative.
+        If ``max_items`` is negative, or ``start_key`` is empty, holds a lone
+        surrogate, or looks like a key this SDK made but is not one.
     """
 
     def __init__(self, *, max_items: int | None, start_key: str | None) -> None:
         if max_items is not None and max_items < 0:
             raise ValueError(f"max_items must be None or 0 or more, got {max_items}")
-        if start_key is not None and not start_key:
-            raise ValueError("start_key must not be empty")
+        if start_key is not None:
+            if not start_key:
+                raise ValueError("start_key must not be empty")
+            check_text(start_key, name="start_key")
+            decode_resume_key(start_key)  # a key this SDK could not read fails now
         self.max_items = max_items
         self.start_key = start_key
         self.restart()
@@ -40,6 +46,8 @@ class PageCursor:
         """Go back to ``start_key``, before any page."""
         self.next_key, self._skip = decode_resume_key(self.start_key)
         self.yielded = 0
+        self.pages_taken = 0
+        self._keys_seen: set[str] = set() if self.next_key is None else {self.next_key}
         self._exhausted = False
         # Where the listing stands once the last page taken has been handed out
         # whole, and where that page started (for a stop inside it).
@@ -58,6 +66,11 @@ class PageCursor:
             handed_out = self._page_offset + self._page_size - unread
             return encode_resume_key(self._page_key, handed_out)
         return self._key_after_page
+
+    @property
+    def items_read(self) -> int:
+        """How many items the consumer has had so far (of the pages taken)."""
+        return self.yielded - self._unread()
 
     @property
     def has_more(self) -> bool:
@@ -100,6 +113,27 @@ class PageCursor:
             return filters
         return {**filters, "startKey": self.next_key}
 
+    def repeats(self, items: list[Any], last_key: str | None) -> bool:
+        """Tell whether a page that arrived hands back a key the listing already had.
+
+        A server that does so would send the listing round in a circle
+        forever; the paginator raises instead of taking the page. A last
+        page (no items, or no key) never repeats.
+
+        Parameters
+        ----------
+        items : list
+            The page's items.
+        last_key : str | None
+            The page's ``lastKey``.
+
+        Returns
+        -------
+        bool
+            ``True`` if ``last_key`` was sent or received before in this iteration.
+        """
+        return bool(items) and bool(last_key) and last_key in self._keys_seen
+
     def take(self, items: list[T], last_key: str | None) -> list[T]:
         """Record a page that arrived and return the items of it to yield.
 
@@ -123,6 +157,8 @@ class PageCursor:
         self._skip = 0
         fresh = items[skipped:]
         server_key = last_key or None
+        if server_key is not None:
+            self._keys_seen.add(server_key)
         server_has_more = server_key is not None and len(items) > 0
         room = None if self.max_items is None else self.max_items - self.yielded
         if room is not None and len(fresh) > room:
@@ -137,6 +173,7 @@ class PageCursor:
         self._reading = None  # handed out whole, unless `reading` is asked for
         self.next_key = server_key
         self.yielded += len(fresh)
+        self.pages_taken += 1
         self._exhausted = not server_has_more
         return fresh
 
@@ -179,6 +216,11 @@ def decode_resume_key(key: str | None) -> tuple[str | None, int]:
     if key is None or not key.startswith(_RESUME_MARKER):
         return key, 0
     offset, _, page_key = key[len(_RESUME_MARKER) :].partition(":")
-    if not offset.isdigit():
-        raise ValueError(f"start_key {key!r} is not a key this SDK made")
+    if not (offset.isascii() and offset.isdigit()) or len(offset) > _MAX_OFFSET_DIGITS:
+        shown = key if len(key) <= 60 else key[:60] + "…"
+        raise ValueError(f"start_key {shown!r} is not a key this SDK made")
     return page_key or None, int(offset)
+
+
+#: An offset inside a page is a small number; a longer one is not a key of ours.
+_MAX_OFFSET_DIGITS = 18

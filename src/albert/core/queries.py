@@ -5,33 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from albert.core.sendable import check_text
 from albert.core.sentinels import NotGiven
-from albert.resources.chats import ChatComponentType, ChatFlagType
+from albert.resources.chats import ChatComponentType, ChatFlagType, ChatSessionKind
 
-__all__ = ["flag_query", "name_filters", "update_operations"]
+__all__ = ["flag_query", "name_filters", "session_filters", "update_operations"]
 
 QueryParams = dict[str, Any]
 
 
-def name_filters(
-    *,
-    name: Sequence[str] | None = None,
-    exact_match: bool = False,
-    created_by: str | None = None,
-    updated_by: str | None = None,
-) -> QueryParams:
-    """Return the query of a listing filtered by name and author.
+def name_filters(*, name: Sequence[str] | None = None, exact_match: bool = True) -> QueryParams:
+    """Return the query of a listing filtered by name.
+
+    The server matches names exactly and has no fuzzy matching: a ``name``
+    filter without ``exactMatch=true`` matches nothing. ``exactMatch`` goes
+    out only with a ``name``, as the API expects.
 
     Parameters
     ----------
     name : Sequence[str] | None, optional
-        Names to match; repeated as ``name=a&name=b``.
+        Names to match, any of them; repeated as ``name=a&name=b``.
     exact_match : bool, optional
-        Send ``exactMatch=true`` (only when true).
-    created_by : str | None, optional
-        Sent as ``createdBy``.
-    updated_by : str | None, optional
-        Sent as ``updatedBy``.
+        Send ``exactMatch=true`` with the names (default True).
 
     Returns
     -------
@@ -40,13 +35,54 @@ def name_filters(
     """
     params: QueryParams = {}
     if name:
-        params["name"] = list(name)
-    if created_by is not None:
-        params["createdBy"] = created_by
-    if updated_by is not None:
-        params["updatedBy"] = updated_by
-    if exact_match:
-        params["exactMatch"] = "true"
+        params["name"] = [check_text(each, name="name") for each in name]
+        if exact_match:
+            params["exactMatch"] = "true"
+    return params
+
+
+def session_filters(
+    *,
+    name: Sequence[str] | None = None,
+    exact_match: bool = True,
+    parent_id: str | None = None,
+    kind: ChatSessionKind | None = None,
+    automation_id: str | None = None,
+    created_by: str | None = None,
+    updated_by: str | None = None,
+) -> QueryParams:
+    """Return the query of a chat-session listing.
+
+    Parameters
+    ----------
+    name, exact_match
+        See `name_filters`.
+    parent_id : str | None, optional
+        Sent as ``parentId``: the sessions of one folder.
+    kind : ChatSessionKind | None, optional
+        Sent as ``kind``, by value.
+    automation_id : str | None, optional
+        Sent as ``automationId``.
+    created_by : str | None, optional
+        Sent as ``createdBy``.
+    updated_by : str | None, optional
+        Sent as ``updatedBy``.
+
+    Returns
+    -------
+    dict[str, Any]
+        The query parameters; filters left out are not sent.
+    """
+    params = name_filters(name=name, exact_match=exact_match)
+    for argument, wire, value in (
+        ("parent_id", "parentId", parent_id),
+        ("kind", "kind", None if kind is None else kind.value),
+        ("automation_id", "automationId", automation_id),
+        ("created_by", "createdBy", created_by),
+        ("updated_by", "updatedBy", updated_by),
+    ):
+        if value is not None:
+            params[wire] = check_text(value, name=argument)
     return params
 
 
@@ -95,7 +131,7 @@ def flag_query(
     """
     params: QueryParams = {}
     if sequence is not None:
-        params["sequence"] = sequence
+        params["sequence"] = check_text(sequence, name="sequence")
     if type is not None:
         params["type"] = type.value
     if component_type is not None:

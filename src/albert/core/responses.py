@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from albert.core.jsonwalk import JSONTooDeepError, map_strings
 from albert.core.redaction import blank_secret
+from albert.core.sendable import READABLE_JSON_DEPTH, clean_surrogates
 from albert.exceptions import (
     BODY_EXCERPT_CHARS,
     AlbertClientClosedError,
@@ -20,18 +23,22 @@ from albert.exceptions import (
     AlbertTransportError,
     exception_class_for_status,
 )
-from albert.resources.base import validate_server_json
+from albert.resources.base import BaseResource, validate_server_json
 
 __all__ = [
     "closed_client_error",
     "credentials_redactor",
+    "decode_created",
     "decode_model",
+    "missing_id_error",
     "error_from_response",
+    "repeated_key_error",
     "request_id_of",
     "transport_error",
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ResourceT = TypeVar("ResourceT", bound=BaseResource)
 
 _REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amz-request-id", "request-id")
 
@@ -57,10 +64,46 @@ def request_id_of(response: httpx.Response) -> str | None:
     return None
 
 
-def _body_text(response: httpx.Response, redact: Callable[[str], str]) -> str:
-    # Blanked before anything is cut or parsed: a secret cut in two by the
-    # excerpt would no longer match, and the parsed body is kept on the error.
-    return redact(response.content.decode("utf-8", errors="replace")) if response.content else ""
+#: What an error quotes in place of a body nested too deeply to read.
+_TOO_DEEP = f"<a JSON body nested more than {READABLE_JSON_DEPTH} levels deep, not quoted>"
+
+
+def _visible_body(response: httpx.Response, redact: Callable[[str], str]) -> tuple[Any, str]:
+    r"""Return ``(parsed, text)``: the body as the error shows it, secrets blanked after decoding.
+
+    A secret is blanked in what the user sees, not in the raw bytes: a server
+    that echoes a token as JSON escapes (``\/``, ``\u0041``) hides it from a
+    search of the raw body, and decoding would bring it back. So a JSON body
+    is decoded first, every string (keys too) blanked, and the text quoted
+    is the blanked JSON written again; any other body is blanked as text.
+    ``parsed`` is the blanked JSON, the blanked text, or ``None`` (an empty
+    body, or one nested too deeply to read).
+    """
+    content = response.content
+    if not content:
+        return None, ""
+    text = content.decode("utf-8", errors="replace")
+    try:
+        decoded = json.loads(text)
+    except RecursionError:
+        return None, _TOO_DEEP
+    except ValueError:
+        blanked = redact(text)
+        return blanked, blanked
+    try:
+        parsed = map_strings(
+            decoded, lambda value: redact(clean_surrogates(value)), max_depth=READABLE_JSON_DEPTH
+        )
+    except JSONTooDeepError:
+        return None, _TOO_DEEP
+    return parsed, _dumps(parsed)
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (ValueError, RecursionError):  # pragma: no cover - bounded depth above
+        return _TOO_DEEP
 
 
 def _excerpt(text: str) -> str:
@@ -72,19 +115,13 @@ def _excerpt(text: str) -> str:
 
 def _parse_error_body(response: httpx.Response, redact: Callable[[str], str]) -> tuple[Any, str]:
     """Return ``(errors, message)`` from an error response's body, JSON or not."""
-    text = _body_text(response, redact)
-    try:
-        body = json.loads(text) if text else None
-    except ValueError:
-        return (text or None), _excerpt(text)
+    body, text = _visible_body(response, redact)
     message: str | None = None
     if isinstance(body, dict):
         for key in ("message", "errors", "error", "detail", "title"):
             value = body.get(key)
             if value:
-                message = (
-                    value if isinstance(value, str) else json.dumps(value)[:BODY_EXCERPT_CHARS]
-                )
+                message = value if isinstance(value, str) else _dumps(value)[:BODY_EXCERPT_CHARS]
                 break
     if message is None:
         message = _excerpt(text) if text else response.reason_phrase or "error"
@@ -100,8 +137,10 @@ def error_from_response(
     """Build the typed exception for an error response (status 400 or more).
 
     The credentials of the request's ``Authorization`` header, and whatever
-    ``redact`` blanks, are blanked out of the body before it is quoted or
-    parsed (a gateway may echo the request).
+    ``redact`` blanks, are blanked out of everything the exception shows
+    (its text, ``message`` and ``errors``, keys and nested values included),
+    after the body is decoded: a gateway may echo the request, in JSON
+    escapes too. A body nested too deeply to read is not quoted.
 
     Parameters
     ----------
@@ -150,7 +189,7 @@ def decode_error(response: httpx.Response, expected: str, detail: str) -> Albert
     """
     request = response.request
     content_type = response.headers.get("content-type", "no content type")
-    text = _body_text(response, credentials_redactor(request.headers.get("Authorization")))
+    _, text = _visible_body(response, credentials_redactor(request.headers.get("Authorization")))
     return AlbertDecodeError(
         f"expected {expected} as JSON, got a {content_type} body that does not fit "
         f"({detail}): {_excerpt(text)}",
@@ -163,8 +202,37 @@ def decode_error(response: httpx.Response, expected: str, detail: str) -> Albert
     )
 
 
+def repeated_key_error(response: httpx.Response, last_key: str | None) -> AlbertDecodeError:
+    """Build the exception for a listing page whose ``lastKey`` the listing already had.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The page's response.
+    last_key : str | None
+        The key it handed back.
+
+    Returns
+    -------
+    AlbertDecodeError
+        Says that following the key would go round the same pages forever.
+    """
+    request = response.request
+    shown = last_key if last_key is None or len(last_key) <= 80 else last_key[:80] + "…"
+    return AlbertDecodeError(
+        f"the server handed back lastKey {shown!r}, which this listing already had: "
+        "following it would list the same pages forever, so the listing stops here",
+        status_code=response.status_code,
+        method=request.method,
+        url=str(request.url),
+        request_id=request_id_of(response),
+        errors=None,
+        response=response,
+    )
+
+
 def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
-    """Validate a response body straight from its bytes into ``model``.
+    r"""Validate a response body straight from its bytes into ``model``.
 
     Parameters
     ----------
@@ -181,15 +249,118 @@ def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
     Raises
     ------
     AlbertDecodeError
-        If the body is not JSON, is truncated, or does not fit ``model`` (an
-        enum value this SDK does not know yet is kept, not refused).
+        If the body is not JSON, is truncated, is nested more than
+        `READABLE_JSON_DEPTH` levels deep, or does not fit ``model`` (an
+        enum value or a field this SDK does not know yet is kept, not
+        refused). A string holding a lone surrogate escape (``"\ud83d"``, as
+        JavaScript servers send for an emoji cut in two) does not fail the
+        body: the surrogate is read as U+FFFD.
     """
+    content = response.content
     try:
-        return validate_server_json(model, response.content)
+        return validate_server_json(model, content)
     except ValidationError as exc:
-        kinds = {err["type"] for err in exc.errors()}
-        detail = "invalid JSON" if "json_invalid" in kinds else f"{exc.error_count()} field errors"
-        raise decode_error(response, model.__name__, detail) from exc
+        failure = exc
+    # Off the fast path: a body the parser refused may hold lone surrogates.
+    if _invalid_json(failure):
+        repaired = repair_lone_surrogates(content)
+        if repaired is not content:
+            try:
+                return validate_server_json(model, repaired)
+            except ValidationError as exc:
+                failure = exc
+    detail = "invalid JSON" if _invalid_json(failure) else f"{failure.error_count()} field errors"
+    raise decode_error(response, model.__name__, detail) from failure
+
+
+def decode_created(response: httpx.Response, model: type[ResourceT]) -> ResourceT:
+    """Validate the answer to a create, which must name the id the server gave the resource.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The create's success response.
+    model : type[ResourceT]
+        The resource's model (it has an ``id`` field).
+
+    Returns
+    -------
+    ResourceT
+        The created resource.
+
+    Raises
+    ------
+    AlbertDecodeError
+        As `decode_model` does, and if the answer holds no id (an empty body,
+        a 204, ``{}``): a resource without its id can never be read, edited
+        or deleted, so this is not passed off as a success.
+    """
+    created = decode_model(response, model)
+    if not getattr(created, "id", None):
+        raise missing_id_error(response, model.__name__)
+    return created
+
+
+def missing_id_error(response: httpx.Response, expected: str) -> AlbertDecodeError:
+    """Build the exception for a create whose answer holds no id.
+
+    Parameters
+    ----------
+    response : httpx.Response
+        The create's response.
+    expected : str
+        What was created (``"ChatMessage"``).
+
+    Returns
+    -------
+    AlbertDecodeError
+        Says that the server may have created it, and that it cannot be addressed.
+    """
+    return decode_error(
+        response,
+        f"the created {expected} with its id",
+        "no id: the server may have created it, but without its id it can never be "
+        "read, edited or deleted",
+    )
+
+
+def _invalid_json(exc: ValidationError) -> bool:
+    return any(error["type"] == "json_invalid" for error in exc.errors())
+
+
+#: A ``\\uD800``-``\\uDFFF`` escape that is not itself escaped (an even number of
+#: backslashes before it), with the low half that may follow a high one.
+_SURROGATE_ESCAPE = re.compile(
+    rb"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+    rb"|[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def repair_lone_surrogates(content: bytes) -> bytes:
+    r"""Return JSON bytes with every lone surrogate escape replaced by ``\ufffd``.
+
+    A pair (``\ud83d\ude00``) is kept; an escaped backslash before a ``u``
+    (``\\ud800``, the text ``\ud800``) is not an escape and is kept too.
+
+    Parameters
+    ----------
+    content : bytes
+        A JSON document.
+
+    Returns
+    -------
+    bytes
+        ``content`` itself (the same object) when it holds no lone surrogate
+        escape, else the repaired copy.
+    """
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        if len(match.group(2)) > 4:  # a high and a low half: a valid pair
+            return match.group(0)
+        return match.group(1) + b"\\ufffd"
+
+    repaired = _SURROGATE_ESCAPE.sub(replace, content)
+    return content if repaired == content else repaired
 
 
 def transport_error(

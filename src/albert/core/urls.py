@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from albert.core.config import API_PREFIX
+from albert.core.sendable import check_text
 
 __all__ = ["path_segment", "api_path"]
 
@@ -29,12 +30,14 @@ def path_segment(value: str, *, name: str = "id") -> str:
 
     Raises
     ------
+    TypeError
+        If ``value`` is not a string.
     ValueError
-        If ``value`` is empty, or is ``"."`` or ``".."`` (which no encoding
-        keeps from being read as a relative path step).
+        If ``value`` is empty, is ``"."`` or ``".."`` (which no encoding
+        keeps from being read as a relative path step), or holds a lone
+        surrogate (which UTF-8 cannot carry).
     """
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    check_text(value, name=name)
     if not value:
         raise ValueError(f"{name} must not be empty")
     if value in (".", ".."):

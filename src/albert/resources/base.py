@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from albert.core.sendable import RESOURCE_DEPTH, check_json
+
 __all__ = [
+    "AuditFields",
     "BaseAlbertModel",
     "BaseResource",
     "Page",
     "ServerEnum",
+    "Status",
     "validate_server_json",
     "validate_server_python",
 ]
@@ -34,29 +39,32 @@ def _as_server_data(call: Callable[[Any], T], data: Any) -> T:
         _FROM_SERVER.reset(token)
 
 
-def validate_server_json(model: type[ModelT], data: bytes) -> ModelT:
-    """Validate a server's JSON answer into ``model``, keeping enum values this SDK does not know.
+def validate_server_json(model: type[ModelT], data: bytes | str) -> ModelT:
+    """Validate a server's JSON answer into ``model``, keeping what this SDK does not know yet.
 
     Parameters
     ----------
     model : type[ModelT]
         The pydantic model (a resource, or a `Page` of them).
-    data : bytes
+    data : bytes | str
         The response body.
 
     Returns
     -------
     ModelT
-        The validated model. A `ServerEnum` field holding a value added to the
-        API after this SDK was released keeps it (as a member made for it)
-        instead of failing the whole answer.
+        The validated model. What the API added after this SDK was released
+        is kept instead of failing the whole answer: a field the model does
+        not know lands in ``model_extra`` (a model built by your own code
+        refuses it, so that a typo is caught), and a `ServerEnum` field
+        holding a new value keeps it, as a member made for it.
 
     Raises
     ------
     pydantic.ValidationError
         If the body is not JSON or does not fit ``model``.
     """
-    return _as_server_data(model.model_validate_json, data)
+    # Server data may carry fields added after this SDK: kept, not refused.
+    return _as_server_data(lambda body: model.model_validate_json(body, extra="allow"), data)
 
 
 def validate_server_python(model: type[ModelT], data: Any) -> ModelT:
@@ -72,14 +80,15 @@ def validate_server_python(model: type[ModelT], data: Any) -> ModelT:
     Returns
     -------
     ModelT
-        The validated model, keeping enum values this SDK does not know yet.
+        The validated model, keeping fields and enum values this SDK does
+        not know yet.
 
     Raises
     ------
     pydantic.ValidationError
         If ``data`` does not fit ``model``.
     """
-    return _as_server_data(model.model_validate, data)
+    return _as_server_data(lambda value: model.model_validate(value, extra="allow"), data)
 
 
 def _server_member(enum: type[ServerEnum], value: str) -> ServerEnum:
@@ -115,31 +124,90 @@ class ServerEnum(str, Enum):
 class BaseAlbertModel(BaseModel):
     """Base of every model the SDK sends or receives.
 
-    Fields populate by their Python name or by their wire alias, and fields the
-    server adds that the SDK does not know yet are kept (in ``model_extra``),
-    never rejected, so a newer server does not break an older SDK.
+    Fields populate by their Python name or by their wire alias. A model your
+    code builds refuses a field it does not have (``ChatSession(nmae=...)``
+    raises a ``pydantic.ValidationError`` naming ``nmae``), so a typo is never
+    sent as an unknown field and silently ignored. What the server sends is
+    validated with `validate_server_json`, which keeps the fields a newer API
+    added in ``model_extra`` instead, so a newer server does not break an
+    older SDK. Assigning to a field validates the value, as building the
+    model does.
     """
 
     model_config = ConfigDict(
         populate_by_name=True,
-        extra="allow",
+        extra="forbid",
         use_enum_values=False,
+        validate_assignment=True,
     )
 
-    def to_request_body(self) -> dict[str, Any]:
+    def to_request_body(self, *, name: str | None = None) -> dict[str, Any]:
         """Return the JSON body that sends this model to the API.
+
+        Parameters
+        ----------
+        name : str | None, optional
+            What the model is called where it was passed (``"message"``), for
+            error messages; the class name by default.
 
         Returns
         -------
         dict[str, Any]
             The model dumped by alias, in JSON mode, with the fields the caller
             never set left out.
+
+        Raises
+        ------
+        ValueError
+            If a field holds what JSON cannot carry (NaN, an infinity, a lone
+            surrogate, bytes that are not UTF-8), or is nested deeper than
+            this SDK could read back once stored; the message names the field.
         """
+        check_json(self, name=name or type(self).__name__, max_depth=RESOURCE_DEPTH)
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
 
+class Status(ServerEnum):
+    """The status of a resource the API stores."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class AuditFields(BaseAlbertModel):
+    """Who created or last changed a resource, and when (read from the server).
+
+    Attributes
+    ----------
+    by : str | None
+        The id of the user.
+    by_name : str | None
+        The user's display name (``byName`` on the wire).
+    at : datetime | None
+        When it happened.
+    """
+
+    by: str | None = Field(default=None)
+    by_name: str | None = Field(default=None, alias="byName")
+    at: datetime | None = Field(default=None)
+
+
 class BaseResource(BaseAlbertModel):
-    """Base of the resources the API stores (sessions, messages, folders, flags)."""
+    """Base of the resources the API stores (sessions, messages, folders, flags).
+
+    Attributes
+    ----------
+    status : Status | None
+        The resource's status (``active`` or ``inactive``), when the server sends one.
+    created : AuditFields | None
+        Who created the resource and when (``Created`` on the wire); read-only.
+    updated : AuditFields | None
+        Who last changed the resource and when (``Updated`` on the wire); read-only.
+    """
+
+    status: Status | None = Field(default=None)
+    created: AuditFields | None = Field(default=None, alias="Created", frozen=True)
+    updated: AuditFields | None = Field(default=None, alias="Updated", frozen=True)
 
 
 ItemT = TypeVar("ItemT", bound=BaseModel)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
+from uuid import UUID
 
 from pydantic import Field
 
-from albert.resources.base import BaseAlbertModel, BaseResource, ServerEnum
+from albert.resources.base import AuditFields, BaseAlbertModel, BaseResource, ServerEnum, Status
 
 __all__ = [
+    "AuditFields",
     "ChatComponentType",
     "ChatFlag",
     "ChatFlagType",
@@ -16,23 +18,38 @@ __all__ = [
     "ChatFolder",
     "ChatFolderType",
     "ChatMessage",
+    "ChatMessageAttachment",
     "ChatRole",
     "ChatSession",
+    "ChatSessionKind",
+    "ChatSessionRef",
     "ChatUserType",
+    "PageContext",
+    "Status",
 ]
 
 
 class ChatComponentType(ServerEnum):
-    """Component type of a chat message."""
+    """Component type of a chat message.
+
+    The type says how ``content`` is shaped: ``text`` is prose or markdown,
+    ``tool_call`` a tool-execution record, ``plan`` a plan card (the user's
+    answer travels on the user message as ``plan_action``),
+    ``permission_request`` an approval card (the answer travels as
+    ``permission_action`` / ``permission_actions``), and so on.
+    """
 
     TEXT = "text"
     IMAGE = "image"
     REASONING_BLOCK = "reasoning_block"
     NOTEBOOK_CITATION = "notebook_citation"
+    DOCUMENT_CITATION = "document_citation"
     PRODUCT_CARD = "product_card"
     INGREDIENT_CARD = "ingredient_card"
     TOOL_CALL = "tool_call"
     ERROR = "error"
+    PLAN = "plan"
+    PERMISSION_REQUEST = "permission_request"
 
 
 class ChatUserType(ServerEnum):
@@ -65,6 +82,47 @@ class ChatFlagType(ServerEnum):
     HALLUCINATED = "hallucinated"
 
 
+class ChatSessionKind(ServerEnum):
+    """What made a chat session: a conversation, or an automation run."""
+
+    CHAT = "chat"
+    AUTOMATION = "automation"
+
+
+class PageContext(TypedDict, total=False):
+    """The keys the API knows in `ChatMessage.page_context`: the page the user was on.
+
+    Every key is optional, and other keys are kept as sent
+    (``page_context`` is a plain ``dict``; build it with
+    ``dict(PageContext(url=...))`` to have a type checker check the known keys).
+    """
+
+    url: str
+    entity: str
+    albert_id: str
+    parent_id: str
+    parent_entity: str
+    section: str
+    canvas_id: str
+    quoted_canvas_ids: list[str]
+
+
+class ChatSessionRef(BaseAlbertModel):
+    """The chat session to notify when an asynchronous job finishes.
+
+    Attributes
+    ----------
+    source_session_id : UUID
+        The session's external (source) id (``sourceSessionId``).
+    chat_session_id : str
+        The chat session's id (``chatSessionId``), which receives the
+        completion message.
+    """
+
+    source_session_id: UUID = Field(alias="sourceSessionId")
+    chat_session_id: str = Field(alias="chatSessionId")
+
+
 class ChatSession(BaseResource):
     """A persistent chat session.
 
@@ -80,6 +138,13 @@ class ChatSession(BaseResource):
         External session identifier for linking to a source system.
     last_message_at : str | None
         ISO 8601 timestamp of the most recent message in the session.
+    kind : ChatSessionKind | None
+        ``chat`` for a conversation, ``automation`` for a session an
+        automation run created.
+    automation_id : str | None
+        The automation that owns the session (``automationId``).
+    automation_run_id : str | None
+        The automation run that created the session (``automationRunId``).
     """
 
     id: str | None = Field(default=None)
@@ -87,6 +152,33 @@ class ChatSession(BaseResource):
     parent_id: str | None = Field(default=None, alias="parentId")
     source_session_id: str = Field(alias="sourceSessionId")
     last_message_at: str | None = Field(default=None, alias="lastMessageAt")
+    kind: ChatSessionKind | None = Field(default=None)
+    automation_id: str | None = Field(default=None, alias="automationId")
+    automation_run_id: str | None = Field(default=None, alias="automationRunId")
+
+
+class ChatMessageAttachment(BaseAlbertModel):
+    """A file attached to a chat message: display data only, never its content or a URL.
+
+    Attributes
+    ----------
+    file_id : str
+        The attachment's id (``fileId``).
+    title : str
+        The file's display name.
+    kind : str
+        The kind of file (``pdf``, ``image``, ``workbook``, ``csv``, ...).
+    size_bytes : int | None
+        The file's size in bytes (``sizeBytes``).
+    parts_summary : str | None
+        What the file holds, for people (``partsSummary``, e.g. ``"34 pages"``).
+    """
+
+    file_id: str = Field(alias="fileId")
+    title: str
+    kind: str
+    size_bytes: int | None = Field(default=None, alias="sizeBytes")
+    parts_summary: str | None = Field(default=None, alias="partsSummary")
 
 
 class ChatMessage(BaseResource):
@@ -99,7 +191,9 @@ class ChatMessage(BaseResource):
     source_request_id : str | None
         Client-generated request trace identifier. Auto-generated on create if not set.
     sequence : str | None
-        Zero-padded position of this message in the session (e.g. "000", "001").
+        Zero-padded position of this component inside its request ("000",
+        "001", ...). The API requires it: a create sends "000" when it is not
+        set (a new request starts at "000").
     component_type : ChatComponentType
         The type of message component (e.g. text, image, reasoning_block).
     user_type : ChatUserType
@@ -124,7 +218,21 @@ class ChatMessage(BaseResource):
     display_feedback_component : bool | None
         Whether to show the feedback UI for this message.
     value : list[dict] | None
-        Additional structured values attached to the message.
+        The server's history records of the message (revisions), not its
+        payload (that is ``content``).
+    page_context : dict[str, Any] | None
+        The page the user was on when they sent the message
+        (``pageContext``; known keys in `PageContext`, others kept as sent).
+    attachments : list[ChatMessageAttachment] | None
+        The files the user attached to the message.
+    plan_action : dict[str, Any] | None
+        The user's answer to a plan card (``planAction``), on the user message.
+    permission_action : dict[str, Any] | None
+        The user's answer to one permission card (``permissionAction``);
+        superseded by ``permission_actions``.
+    permission_actions : list[dict[str, Any]] | None
+        Every permission decision sent with the message, as one batch
+        (``permissionActions``); when both are set, this list is authoritative.
     """
 
     id: str | None = Field(default=None)
@@ -142,6 +250,11 @@ class ChatMessage(BaseResource):
     is_visible: bool | None = Field(default=None, alias="isVisible")
     display_feedback_component: bool | None = Field(default=None, alias="displayFeedbackComponent")
     value: list[dict[str, Any]] | None = Field(default=None)
+    page_context: dict[str, Any] | None = Field(default=None, alias="pageContext")
+    attachments: list[ChatMessageAttachment] | None = Field(default=None)
+    plan_action: dict[str, Any] | None = Field(default=None, alias="planAction")
+    permission_action: dict[str, Any] | None = Field(default=None, alias="permissionAction")
+    permission_actions: list[dict[str, Any]] | None = Field(default=None, alias="permissionActions")
 
 
 class ChatFolder(BaseResource):

@@ -63,7 +63,9 @@ class ChatFlagCollection(BaseCollection):
         Returns
         -------
         AsyncAlbertPaginator[ChatFlag]
-            Iterate it for the flags of that type.
+            Iterate it for the flags of that type; in the non-blocking
+            client, awaiting it returns them as a list, as the published
+            package's ``get_all`` does.
         """
         return AsyncAlbertPaginator(
             session=self._session,

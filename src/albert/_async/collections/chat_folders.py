@@ -8,7 +8,8 @@ from albert._async.collections.base import BaseCollection
 from albert._async.paginator import AsyncAlbertPaginator
 from albert._async.session import AsyncAlbertSession
 from albert.core.queries import name_filters, update_operations
-from albert.core.responses import decode_model
+from albert.core.responses import decode_created, decode_model
+from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN
 from albert.resources.chats import ChatFolder
 
@@ -46,9 +47,18 @@ class ChatFolderCollection(BaseCollection):
         -------
         ChatFolder
             The created folder, with the id the server assigned.
+
+        Raises
+        ------
+        ValueError
+            If a field holds what JSON or UTF-8 cannot carry (a lone
+            surrogate, say); nothing is sent.
+        AlbertDecodeError
+            If the server's answer holds no id.
         """
-        response = await self._session.post(self.base_path, json=folder.to_request_body())
-        return decode_model(response, ChatFolder)
+        body = folder.to_request_body(name="folder")
+        response = await self._session.post(self.base_path, json=body)
+        return decode_created(response, ChatFolder)
 
     @validate_call
     async def get_by_id(self, *, id: str) -> ChatFolder:
@@ -72,7 +82,7 @@ class ChatFolderCollection(BaseCollection):
         self,
         *,
         name: list[str] | None = None,
-        exact_match: bool = False,
+        exact_match: bool = True,
         max_items: int | None = None,
         start_key: str | None = None,
     ) -> AsyncAlbertPaginator[ChatFolder]:
@@ -81,9 +91,11 @@ class ChatFolderCollection(BaseCollection):
         Parameters
         ----------
         name : list[str] | None, optional
-            Filter by folder name(s).
+            Folders named exactly one of these names.
         exact_match : bool, optional
-            Whether name filtering uses exact matching (default False).
+            Send ``exactMatch=true`` with ``name`` (default True). The server
+            has no fuzzy matching: with ``False``, a ``name`` filter matches
+            nothing.
         max_items : int | None, optional
             Maximum number of items to return in total. If None, fetches all
             available items.
@@ -130,6 +142,10 @@ class ChatFolderCollection(BaseCollection):
             The folder as the server has it after the update. When nothing is
             to change, no update is sent and the current folder is returned.
         """
+        if name is not None:
+            check_text(name, name="name")
+        for child in sequence or ():
+            check_text(child, name="sequence")
         body = update_operations(
             {
                 "name": NOT_GIVEN if name is None else name,

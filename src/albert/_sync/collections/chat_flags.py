@@ -65,7 +65,9 @@ class ChatFlagCollection(BaseCollection):
         Returns
         -------
         AlbertPaginator[ChatFlag]
-            Iterate it for the flags of that type.
+            Iterate it for the flags of that type; in the non-blocking
+            client, awaiting it returns them as a list, as the published
+            package's ``get_all`` does.
         """
         return AlbertPaginator(
             session=self._session,

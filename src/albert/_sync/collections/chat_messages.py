@@ -14,6 +14,7 @@ from albert._sync.session import AlbertSession
 from albert.core.messages import created_message, message_create_body, require_sequence
 from albert.core.queries import update_operations
 from albert.core.responses import decode_model
+from albert.core.sendable import CONTENT_DEPTH, check_json
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatComponentType, ChatMessage
 
@@ -52,7 +53,12 @@ class ChatMessageCollection(BaseCollection):
         ----------
         message : ChatMessage
             The message to create. ``parent_id`` must be set to the session ID.
-            ``source_request_id`` is auto-generated if not provided.
+            ``source_request_id`` is a fresh uuid4 when not set, and
+            ``sequence`` (the component's position inside its request, which
+            the API requires) is ``"000"`` when not set: a new request. To add
+            a component to an existing request, set that request's
+            ``source_request_id`` and the component's ``sequence``
+            (``"001"``, ``"002"``, ...).
 
         Returns
         -------
@@ -63,7 +69,12 @@ class ChatMessageCollection(BaseCollection):
         Raises
         ------
         ValueError
-            If ``message.parent_id`` is not set; nothing is sent.
+            If ``message.parent_id`` is not set, ``message.sequence`` is
+            empty, or the message holds what JSON or UTF-8 cannot carry (NaN,
+            an infinity, a lone surrogate, bytes that are not UTF-8) or is
+            nested too deeply to be read back; nothing is sent.
+        AlbertDecodeError
+            If the server's answer holds no id (an empty body, a 204, ``{}``).
         """
         session_id, body = message_create_body(message)
         response = self._session.post(self._messages_path(session_id), json=body)
@@ -164,12 +175,20 @@ class ChatMessageCollection(BaseCollection):
         ChatMessage
             The updated message, as the server has it.
 
+        Raises
+        ------
+        ValueError
+            If ``content`` holds what JSON cannot carry (NaN, an infinity, a
+            lone surrogate, bytes that are not UTF-8) or is nested too deeply
+            to be read back; nothing is sent.
+
         Notes
         -----
         The following fields can be updated: ``content``.
         """
         path = self._message_path(session_id, source_request_id)
         params = {"sequence": require_sequence(sequence)}
+        check_json(content, name="content", max_depth=CONTENT_DEPTH)
         self._session.patch(path, params=params, json=update_operations({"Content": content}))
         return self.get_by_id(
             session_id=session_id, source_request_id=source_request_id, sequence=sequence

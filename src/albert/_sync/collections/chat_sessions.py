@@ -9,11 +9,12 @@ from pydantic import validate_call
 from albert._sync.collections.base import BaseCollection
 from albert._sync.paginator import AlbertPaginator
 from albert._sync.session import AlbertSession
-from albert.core.queries import name_filters, update_operations
-from albert.core.responses import decode_model
+from albert.core.queries import session_filters, update_operations
+from albert.core.responses import decode_created, decode_model
+from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.core.urls import path_segment
-from albert.resources.chats import ChatSession
+from albert.resources.chats import ChatSession, ChatSessionKind
 
 __all__ = ["ChatSessionCollection"]
 
@@ -49,9 +50,18 @@ class ChatSessionCollection(BaseCollection):
         -------
         ChatSession
             The created session, with the id the server assigned.
+
+        Raises
+        ------
+        ValueError
+            If a field holds what JSON or UTF-8 cannot carry (a lone
+            surrogate, say); nothing is sent.
+        AlbertDecodeError
+            If the server's answer holds no id.
         """
-        response = self._session.post(self.base_path, json=session.to_request_body())
-        return decode_model(response, ChatSession)
+        body = session.to_request_body(name="session")
+        response = self._session.post(self.base_path, json=body)
+        return decode_created(response, ChatSession)
 
     @validate_call
     def get_by_id(self, *, id: str) -> ChatSession:
@@ -100,9 +110,12 @@ class ChatSessionCollection(BaseCollection):
         self,
         *,
         name: list[str] | None = None,
+        exact_match: bool = True,
+        parent_id: str | None = None,
+        kind: ChatSessionKind | None = None,
+        automation_id: str | None = None,
         created_by: str | None = None,
         updated_by: str | None = None,
-        exact_match: bool = False,
         max_items: int | None = None,
         start_key: str | None = None,
     ) -> AlbertPaginator[ChatSession]:
@@ -111,13 +124,21 @@ class ChatSessionCollection(BaseCollection):
         Parameters
         ----------
         name : list[str] | None, optional
-            Filter by session name(s).
-        created_by : str | None, optional
-            Filter by the user who created the session.
-        updated_by : str | None, optional
-            Filter by the user who last updated the session.
+            Sessions named exactly one of these names.
         exact_match : bool, optional
-            Whether name filtering uses exact matching (default False).
+            Send ``exactMatch=true`` with ``name`` (default True). The server
+            has no fuzzy matching: with ``False``, a ``name`` filter matches
+            nothing.
+        parent_id : str | None, optional
+            The sessions filed in this folder.
+        kind : ChatSessionKind | None, optional
+            The sessions of this kind (``chat`` or ``automation``).
+        automation_id : str | None, optional
+            The sessions this automation created.
+        created_by : str | None, optional
+            The sessions this user created.
+        updated_by : str | None, optional
+            The sessions this user last updated.
         max_items : int | None, optional
             Maximum number of items to return in total. If None, fetches all
             available items.
@@ -134,8 +155,14 @@ class ChatSessionCollection(BaseCollection):
             session=self._session,
             path=self.base_path,
             item_type=ChatSession,
-            params=name_filters(
-                name=name, created_by=created_by, updated_by=updated_by, exact_match=exact_match
+            params=session_filters(
+                name=name,
+                exact_match=exact_match,
+                parent_id=parent_id,
+                kind=kind,
+                automation_id=automation_id,
+                created_by=created_by,
+                updated_by=updated_by,
             ),
             max_items=max_items,
             start_key=start_key,
@@ -167,6 +194,10 @@ class ChatSessionCollection(BaseCollection):
             The session as the server has it after the update. When nothing
             is to change, no update is sent and the current session is returned.
         """
+        if name is not None:
+            check_text(name, name="name")
+        if isinstance(parent_id, str):
+            check_text(parent_id, name="parent_id")
         body = update_operations(
             {"name": name if name is not None else NOT_GIVEN, "parentId": parent_id}
         )
