@@ -1,4 +1,4 @@
-"""Fakes for the authentication tests of both variants: a clock, token endpoints, a browser."""
+"""Fakes for the authentication tests: a clock, the token endpoints, a browser."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -56,76 +56,70 @@ class TokenEndpoint:
         with self._lock:
             self.issued += 1
             n = self.issued
-        return httpx.Response(
-            200,
-            json={"access_token": access(n), "expires_in": self.expires_in, "token_type": "Bearer"},
-        )
+        return httpx.Response(200, json={"access_token": access(n), "expires_in": self.expires_in})
 
 
 class SSORefreshEndpoint:
     """The SSO refresh endpoint: refresh n returns ``jwt(tenant, n)`` and ``refresh-s3cr3t-n``.
 
-    With ``single_use=True`` it behaves like the real server: it accepts the
-    browser's refresh token and each one it hands out once, and answers
-    ``401 invalid refresh token`` otherwise.
+    Like the real server, it accepts each refresh token it hands out once,
+    answering ``401`` otherwise (the browser's, `BROWSER_REFRESH`, stands for
+    a new one at each login); ``delay`` slows its answer after it spent the token.
     """
 
-    def __init__(
-        self, tenants: Sequence[str] = ("TEN1",), exp: float = 3600, *, single_use: bool = False
-    ) -> None:
+    def __init__(self, tenants: Sequence[str] = ("TEN1",), *, delay: float = 0.0) -> None:
         self.tenants = tenants
-        self.exp = exp
+        self.delay = delay
         self.received: list[str] = []
-        self.single_use = single_use
-        self._valid = {BROWSER_REFRESH}
-        self._issued = 0
+        self._valid: set[str] = set()
         self._lock = threading.Lock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         token = json.loads(request.content)["refreshtoken"]
         with self._lock:
             self.received.append(token)
-            if self.single_use and token not in self._valid:
+            if token != BROWSER_REFRESH and token not in self._valid:
                 return httpx.Response(401, json={"message": "invalid refresh token"})
             self._valid.discard(token)
-            self._issued += 1
-            n = self._issued
+            n = len(self.received)
             self._valid.add(f"refresh-s3cr3t-{n}")
-        return httpx.Response(
-            200,
-            json=[
-                {
-                    "tenantId": t,
-                    "jwt": jwt(t, n),
-                    "exp": self.exp,
-                    "refreshToken": f"refresh-s3cr3t-{n}",
-                }
-                for t in self.tenants
-            ],
-        )
+        time.sleep(self.delay)
+        entries = [
+            {"tenantId": t, "jwt": jwt(t, n), "exp": 3600, "refreshToken": f"refresh-s3cr3t-{n}"}
+            for t in self.tenants
+        ]
+        return httpx.Response(200, json=entries)
+
+
+def sso_api(refresh: SSORefreshEndpoint) -> httpx.MockTransport:
+    """Return a transport for ``AlbertSSOClient(http_client=...)``: e-mail check and refresh."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(302, headers={"Location": "https://idp.test/authorize"})
+        return refresh(request)
+
+    return httpx.MockTransport(handler)
 
 
 class FakeBrowser:
     """Plays the person at the browser: ``open(url)`` logs in, then the page calls back.
 
-    Like a real browser, ``open`` returns at once; the callback request is made
-    from another thread (with urllib, which respx does not intercept), after
-    ``delay`` seconds, to ``127.0.0.1:<port from the login URL><path>``.
+    Like a real browser, ``open`` returns at once; ``delay`` seconds later
+    another thread calls ``127.0.0.1:<port><path>`` (with urllib, which respx
+    does not intercept) with ``query``, where ``{state}`` stands for the login
+    URL's ``state``.
     """
 
     def __init__(
         self,
         *,
-        token: str = BROWSER_REFRESH,
-        query: str | None = None,
+        query: str = f"token={BROWSER_REFRESH}&state={{state}}",
         delay: float = 0.0,
         visit: bool = True,
         path: str = "/",
     ) -> None:
-        self.query = query if query is not None else urlencode({"token": token})
-        self.delay = delay
-        self.visit = visit
-        self.path = path
+        self.query, self.delay, self.visit, self.path = query, delay, visit, path
         self.opened: list[str] = []
         self.pages: list[tuple[int, str]] = []
         self._threads: list[threading.Thread] = []
@@ -133,27 +127,17 @@ class FakeBrowser:
     def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
         self.opened.append(url)
         if self.visit:
-            port = int(parse_qs(urlsplit(url).query)["port"][0])
-            callback = f"http://127.0.0.1:{port}{self.path}?{self.query}"
-            thread = threading.Thread(target=self._call_back, args=(callback,), daemon=True)
+            query = parse_qs(urlsplit(url).query)
+            port, state = query["port"][0], query["state"][0]
+            target = f"http://127.0.0.1:{port}{self.path}?{self.query.format(state=state)}"
+            thread = threading.Thread(target=self._call_back, args=(target,), daemon=True)
             self._threads.append(thread)
             thread.start()
         return True
 
     def _call_back(self, url: str) -> None:
-        if self.delay:
-            time.sleep(self.delay)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(url, timeout=10) as response:
-                self.pages.append((response.status, response.read().decode()))
-        except urllib.error.HTTPError as error:
-            try:
-                self.pages.append((error.code, error.read().decode()))
-            finally:
-                error.close()
-        except Exception as error:  # recorded, so that a test can show it
-            self.pages.append((0, repr(error)))
+        time.sleep(self.delay)
+        self.pages.append(call(url))
 
     def join(self) -> None:
         """Wait until every callback the browser made has its answer."""
@@ -163,6 +147,19 @@ class FakeBrowser:
     def opened_query(self, index: int = 0) -> dict[str, list[str]]:
         """Return the query of a login URL the browser opened."""
         return parse_qs(urlsplit(self.opened[index]).query)
+
+
+def call(url: str) -> tuple[int, str]:
+    """GET ``url`` with urllib (no proxy, not mocked); return the status and the page."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+    except OSError as error:
+        return 0, repr(error)
 
 
 def free_port() -> int:
