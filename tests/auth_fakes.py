@@ -13,29 +13,30 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from albert import AlbertClientCredentials
+
 CLIENT_ID = "client-1"
 CLIENT_SECRET = "csecret-s3cr3t-9876"
 EMAIL = "ada@example.com"
 BROWSER_REFRESH = "refresh-s3cr3t-browser"
-#: Every secret the fakes hand out contains this marker.
-SECRET_MARKER = "s3cr3t"
+SECRET_MARKER = "s3cr3t"  # in every secret the fakes hand out
+CREDENTIALS = AlbertClientCredentials(
+    id=CLIENT_ID, secret=CLIENT_SECRET, base_url="https://albert.test"
+)
 
 
-def access(n: int) -> str:
-    """Return the n-th access token the fake token endpoint issues."""
-    return f"access-s3cr3t-{n}"
+def access(n: int) -> str:  # the n-th access token of the fake endpoint: every b64token kind
+    return f"access-s3cr3t_{n}.~+/="
 
 
-def jwt(tenant: str, n: int) -> str:
-    """Return the JWT of ``tenant`` from the n-th SSO refresh."""
+def jwt(tenant: str, n: int) -> str:  # the JWT of ``tenant`` from the n-th SSO refresh
     return f"jwt-s3cr3t-{tenant}-{n}"
 
 
 class FakeClock:
     """A clock that only moves when told to."""
 
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
+    now = 1_000_000.0
 
     def __call__(self) -> float:
         return self.now
@@ -47,25 +48,18 @@ class FakeClock:
 class TokenEndpoint:
     """The client-credentials token endpoint: each request gets the next access token."""
 
-    def __init__(self, expires_in: float = 3600) -> None:
-        self.expires_in = expires_in
-        self.issued = 0
-        self._lock = threading.Lock()
+    issued = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            self.issued += 1
-            n = self.issued
-        return httpx.Response(200, json={"access_token": access(n), "expires_in": self.expires_in})
+        self.issued += 1  # never two at once: the tests send token requests in single flight
+        return httpx.Response(200, json={"access_token": access(self.issued), "expires_in": 3600})
 
 
 class SSORefreshEndpoint:
     """The SSO refresh endpoint: refresh n returns ``jwt(tenant, n)`` and ``refresh-s3cr3t-n``.
 
-    Like the real server, it accepts each refresh token it hands out once,
-    answering ``401`` otherwise (the browser's, `BROWSER_REFRESH`, stands for
-    a new one at each login); ``delay`` slows its answer after it spent the token.
-    """
+    Each refresh token is accepted once (`BROWSER_REFRESH` is a new one at each login), else
+    401; ``delay`` slows the answer, after the token is spent."""
 
     def __init__(self, tenants: Sequence[str] = ("TEN1",), *, delay: float = 0.0) -> None:
         self.tenants = tenants
@@ -103,49 +97,32 @@ def sso_api(refresh: SSORefreshEndpoint) -> httpx.MockTransport:
 
 
 class FakeBrowser:
-    """Plays the person at the browser: ``open(url)`` logs in, then the page calls back.
-
-    Like a real browser, ``open`` returns at once; ``delay`` seconds later
-    another thread calls ``127.0.0.1:<port><path>`` (with urllib, which respx
-    does not intercept) with ``query``, where ``{state}`` stands for the login
-    URL's ``state``.
+    """Plays the person at the browser: ``open(url)`` returns at once, and ``delay`` s later the
+    login page calls back with the login's state (from a thread, with urllib: respx misses it).
     """
 
-    def __init__(
-        self,
-        *,
-        query: str = f"token={BROWSER_REFRESH}&state={{state}}",
-        delay: float = 0.0,
-        visit: bool = True,
-        path: str = "/",
-    ) -> None:
-        self.query, self.delay, self.visit, self.path = query, delay, visit, path
+    def __init__(self, *, delay: float = 0.0, visit: bool = True) -> None:
+        self.delay, self.visit = delay, visit
         self.opened: list[str] = []
         self.pages: list[tuple[int, str]] = []
         self._threads: list[threading.Thread] = []
 
     def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
         self.opened.append(url)
+        query = self.opened_query(-1)
+        back = f"http://127.0.0.1:{query['port'][0]}/?token={BROWSER_REFRESH}&state={query['state'][0]}"
         if self.visit:
-            query = parse_qs(urlsplit(url).query)
-            port, state = query["port"][0], query["state"][0]
-            target = f"http://127.0.0.1:{port}{self.path}?{self.query.format(state=state)}"
-            thread = threading.Thread(target=self._call_back, args=(target,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+            self._threads.append(
+                timer := threading.Timer(self.delay, lambda: self.pages.append(call(back)))
+            )
+            timer.start()
         return True
 
-    def _call_back(self, url: str) -> None:
-        time.sleep(self.delay)
-        self.pages.append(call(url))
-
-    def join(self) -> None:
-        """Wait until every callback the browser made has its answer."""
+    def join(self) -> None:  # until every callback made has its answer
         for thread in self._threads:
             thread.join(10)
 
     def opened_query(self, index: int = 0) -> dict[str, list[str]]:
-        """Return the query of a login URL the browser opened."""
         return parse_qs(urlsplit(self.opened[index]).query)
 
 

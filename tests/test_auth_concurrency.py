@@ -15,43 +15,27 @@ import threading
 import time
 import webbrowser
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from albert import Albert, AlbertClientCredentials, AlbertSSOClient, AsyncAlbert
+from albert import Albert, AlbertSSOClient, AsyncAlbert
 from albert.auth.callback import LoginCallback
 from albert.core.auth import TOKEN_PATH
 from albert.exceptions import AlbertAuthError, ServiceUnavailableError
-from tests.auth_fakes import (
-    BROWSER_REFRESH,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    EMAIL,
-    FakeBrowser,
-    FakeClock,
-    SSORefreshEndpoint,
-    TokenEndpoint,
-    access,
-    call,
-    free_port,
-    jwt,
-    sso_api,
-)
+from tests import auth_fakes as fake
 
 BASE_URL = "https://albert.test"
-SESSION = {"id": "s1", "name": "n", "sourceSessionId": "src"}
-CREDENTIALS = AlbertClientCredentials(id=CLIENT_ID, secret=CLIENT_SECRET, base_url=BASE_URL)
 
 
 class API:
-    """The fake API behind a client's transport: tokens, and the bearer of every call."""
+    """The API behind a client's mock transport: the token endpoint, and every call's bearer."""
 
     def __init__(self, *, token_delay: float = 0.0, reject: str | None = None) -> None:
-        self.tokens = TokenEndpoint()
-        self.bearers: list[str] = []
+        self.tokens, self.bearers = fake.TokenEndpoint(), list[str]()
         self.token_delay, self.reject = token_delay, reject
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
@@ -65,28 +49,27 @@ class API:
         self.bearers.append(bearer := request.headers["authorization"])
         if bearer == f"Bearer {self.reject}":
             return httpx.Response(401, json={"message": "token revoked"})
-        return httpx.Response(200, json=SESSION)
+        return httpx.Response(200, json={"id": "s1", "name": "n", "sourceSessionId": "s"})
 
-    def async_client(self, manager: object = CREDENTIALS, **options: object) -> AsyncAlbert:
-        transport = httpx.MockTransport(self.async_handler)
-        return AsyncAlbert(
-            auth_manager=manager, http_client=httpx.AsyncClient(transport=transport), **options
-        )
+    def async_client(self, manager: object = fake.CREDENTIALS, **options: object) -> AsyncAlbert:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(self.async_handler))
+        return AsyncAlbert(auth_manager=manager, http_client=http, **options)
 
-    def sync_client(self, manager: object = CREDENTIALS, **options: object) -> Albert:
-        transport = httpx.MockTransport(self.handler)
-        return Albert(
-            auth_manager=manager, http_client=httpx.Client(transport=transport), **options
-        )
+    def sync_client(self, manager: object = fake.CREDENTIALS, **options: object) -> Albert:
+        http = httpx.Client(transport=httpx.MockTransport(self.handler))
+        return Albert(auth_manager=manager, http_client=http, **options)
 
 
-def sso_client(refresh: SSORefreshEndpoint, *, logged_in: bool = True) -> AlbertSSOClient:
-    sso = AlbertSSOClient(
-        email=EMAIL, base_url=BASE_URL, http_client=httpx.Client(transport=sso_api(refresh))
-    )
-    if logged_in:  # as a browser login would leave it
-        sso._login._refresh_token = SecretStr(BROWSER_REFRESH)
+def sso_client(refresh: fake.SSORefreshEndpoint, *, logged_in: bool = True) -> AlbertSSOClient:
+    http = httpx.Client(transport=fake.sso_api(refresh))
+    sso = AlbertSSOClient(email=fake.EMAIL, base_url=BASE_URL, http_client=http)
+    if logged_in:  # as a browser login leaves it
+        sso._login._refresh_token = SecretStr(fake.BROWSER_REFRESH)
     return sso
+
+
+def get(client: AsyncAlbert | Albert) -> Callable[[], object]:
+    return functools.partial(client.chat_sessions.get_by_id, id="s1")
 
 
 async def in_tasks(count: int, work: Callable[[], Awaitable[object]]) -> None:
@@ -96,108 +79,82 @@ async def in_tasks(count: int, work: Callable[[], Awaitable[object]]) -> None:
 
 
 def in_threads(count: int, work: Callable[[], object]) -> None:
-    barrier, errors = threading.Barrier(count), []
+    barrier = threading.Barrier(count)
+    with ThreadPoolExecutor(count) as pool:
+        for done in [pool.submit(lambda: (barrier.wait(), work())) for _ in range(count)]:
+            done.result(30)
 
-    def run() -> None:
-        try:
-            barrier.wait()
-            work()
-        except BaseException as error:  # reported below, not lost in the thread
-            errors.append(error)
 
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+def callback(port: int | None = None, state: str = "st", last: int | None = None) -> LoginCallback:
+    first = fake.free_port() if port is None else port
+    return LoginCallback(state=state, minimum_port=first, maximum_port=last, wake=threading.Event())
 
 
 @pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> FakeBrowser:
-    fake = FakeBrowser(delay=0.2)
-    monkeypatch.setattr(webbrowser, "open", fake.open)
-    return fake
+def browser(monkeypatch: pytest.MonkeyPatch) -> fake.FakeBrowser:
+    monkeypatch.setattr(webbrowser, "open", (browser := fake.FakeBrowser(delay=0.2)).open)
+    return browser
 
 
-# single flight: client credentials
+# single flight
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["first-token", "at-expiry"])
-async def test_100_tasks_share_one_token_request(warm: bool) -> None:
+@pytest.mark.parametrize("when", ["first-token", "at-expiry", "after-401"])
+async def test_100_tasks_share_one_token_request(when: str) -> None:
     api = API(token_delay=0.05)
     client = api.async_client()
-    clock = client.session.token_provider.clock = FakeClock()
-    if warm:
+    clock = client.session.token_provider.clock = fake.FakeClock()
+    if when != "first-token":
         await client.chat_sessions.get_by_id(id="s1")
-        clock.advance(3600)
+        clock.advance(3600 if when == "at-expiry" else 0)
+        api.reject = fake.access(1) if when == "after-401" else None
         api.bearers.clear()
 
-    await in_tasks(100, functools.partial(client.chat_sessions.get_by_id, id="s1"))
-    await client.aclose()
+    await in_tasks(100, get(client))
 
-    assert api.tokens.issued == 1 + warm
-    assert api.bearers == [f"Bearer {access(1 + warm)}"] * 100
+    assert api.tokens.issued == (1 if when == "first-token" else 2)
+    assert api.bearers.count(f"Bearer {fake.access(api.tokens.issued)}") == 100
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["first-token", "at-expiry"])
 def test_32_threads_share_one_token_request(warm: bool) -> None:
     api = API(token_delay=0.05)
     with api.sync_client() as client:
-        clock = client.session.token_provider.clock = FakeClock()
+        clock = client.session.token_provider.clock = fake.FakeClock()
         if warm:
             client.chat_sessions.get_by_id(id="s1")
             clock.advance(3600)
             api.bearers.clear()
-        in_threads(32, lambda: client.chat_sessions.get_by_id(id="s1"))
+        in_threads(32, get(client))
 
     assert api.tokens.issued == 1 + warm
-    assert api.bearers == [f"Bearer {access(1 + warm)}"] * 32
-
-
-async def test_100_concurrent_401s_share_one_refresh() -> None:
-    api = API(token_delay=0.02, reject=access(1))
-    client = api.async_client()
-    await client.session.token_provider.get_token()
-
-    await in_tasks(100, functools.partial(client.chat_sessions.get_by_id, id="s1"))
-    await client.aclose()
-
-    assert api.tokens.issued == 2
-    assert api.bearers.count(f"Bearer {access(2)}") == 100
+    assert api.bearers == [f"Bearer {fake.access(1 + warm)}"] * 32
 
 
 async def test_callers_waiting_on_a_failed_token_request_share_its_error() -> None:
-    attempts: list[int] = []
+    api, errors = API(token_delay=0.05), list[Exception]()
+    api.tokens = lambda _: httpx.Response(503, text="<html>down</html>")  # type: ignore[assignment]
+    once = api.async_client(max_retries=0)
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        attempts.append(1)
-        await anyio.sleep(0.05)
-        return httpx.Response(503, text="<html>down</html>")
-
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    once = AsyncAlbert(auth_manager=CREDENTIALS, http_client=http, max_retries=0)
-    errors: list[Exception] = []
-
-    async def get() -> None:
-        try:
+    async def call_once() -> None:
+        with pytest.raises(ServiceUnavailableError) as caught:
             await once.chat_sessions.get_by_id(id="s1")
-        except ServiceUnavailableError as error:
-            errors.append(error)
+        errors.append(caught.value)
 
-    await in_tasks(20, get)
-    assert (len(attempts), len(errors)) == (1, 20)
-    await get()  # a later call tries again
-    assert (len(attempts), len(errors)) == (2, 21)
-
-
-# the event loop keeps running
+    await in_tasks(20, call_once)
+    assert len({id(error) for error in errors}) == 1  # one request, its error shared
+    await call_once()  # a later call tries again
+    assert len({id(error) for error in errors}) == 2
 
 
-async def _longest_stall(work: Callable[[], Awaitable[object]]) -> float:
-    """Run ``work`` beside a 10 ms heartbeat; return the longest gap between two beats."""
-    beats: list[float] = []
-    done = anyio.Event()
+@pytest.mark.parametrize("what", ["token request", "SSO refresh", "SSO browser login"])
+async def test_the_event_loop_keeps_running_while_a_token_is_fetched(
+    what: str, browser: fake.FakeBrowser
+) -> None:
+    refresh = fake.SSORefreshEndpoint(delay=0.3)
+    sso = sso_client(refresh, logged_in=what == "SSO refresh")
+    client = API(token_delay=0.3).async_client(fake.CREDENTIALS if what == "token request" else sso)
+    beats, done = list[float](), anyio.Event()
 
     async def heartbeat() -> None:
         while not done.is_set():
@@ -207,59 +164,33 @@ async def _longest_stall(work: Callable[[], Awaitable[object]]) -> float:
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(heartbeat)
         await anyio.sleep(0.03)
-        await work()
+        started = time.monotonic()
+        await client.chat_sessions.get_by_id(id="s1")
+        assert time.monotonic() - started >= 0.3
         await anyio.sleep(0.03)
         done.set()
-    return max(later - earlier for earlier, later in itertools.pairwise(beats))
-
-
-@pytest.mark.parametrize("what", ["token request", "SSO refresh", "SSO browser login"])
-async def test_the_event_loop_keeps_running_while_a_token_is_fetched(
-    what: str, browser: FakeBrowser
-) -> None:
-    refresh = SSORefreshEndpoint(delay=0.3)
-    manager = (
-        CREDENTIALS
-        if what == "token request"
-        else sso_client(refresh, logged_in=what == "SSO refresh")
-    )
-    client = API(token_delay=0.3).async_client(manager)
-
-    started = time.monotonic()
-    assert await _longest_stall(functools.partial(client.chat_sessions.get_by_id, id="s1")) < 0.05
-    assert time.monotonic() - started >= 0.3
-    await client.aclose()
+    assert max(later - earlier for earlier, later in itertools.pairwise(beats)) < 0.05
 
 
 # one SSO login shared by every client of the manager
 
 
-async def test_clients_on_loops_and_threads_share_one_sso_refresh() -> None:
-    refresh = SSORefreshEndpoint(delay=0.1)
+@pytest.mark.parametrize("after_401", [False, True])
+async def test_clients_on_loops_and_threads_share_one_sso_refresh(after_401: bool) -> None:
+    refresh = fake.SSORefreshEndpoint(delay=0.1)
     sso, api = sso_client(refresh), API()
+    if after_401:  # every client starts with a token the server then refuses
+        await api.async_client(sso).session.token_provider.get_token()
+        api.reject = fake.jwt("TEN1", 1)
     clients = [api.async_client(sso) for _ in range(4)]
-    worker = threading.Thread(
-        target=in_threads, args=(4, lambda: api.sync_client(sso).chat_sessions.get_by_id(id="s1"))
-    )
+    threads = threading.Thread(target=in_threads, args=(4, lambda: get(api.sync_client(sso))()))
 
-    worker.start()
-    await in_tasks(4, lambda: clients.pop().chat_sessions.get_by_id(id="s1"))
-    worker.join(10)
+    threads.start()
+    await in_tasks(4, lambda: get(clients.pop())())
+    threads.join(10)
 
-    assert refresh.received == [BROWSER_REFRESH]
-    assert api.bearers == [f"Bearer {jwt('TEN1', 1)}"] * 8
-
-
-async def test_sso_clients_hit_by_401_share_one_refresh() -> None:
-    refresh = SSORefreshEndpoint(delay=0.05)
-    sso, api = sso_client(refresh), API(reject=jwt("TEN1", 1))
-    clients = [api.async_client(sso) for _ in range(4)]
-    await clients[0].session.token_provider.get_token()
-
-    await in_tasks(4, lambda: clients.pop().chat_sessions.get_by_id(id="s1"))
-
-    assert refresh.received == [BROWSER_REFRESH, "refresh-s3cr3t-1"]
-    assert api.bearers.count(f"Bearer {jwt('TEN1', 2)}") == 4
+    assert refresh.received == [fake.BROWSER_REFRESH, "refresh-s3cr3t-1"][: 1 + after_401]
+    assert api.bearers.count(f"Bearer {fake.jwt('TEN1', 1 + after_401)}") == 8
 
 
 @pytest.mark.parametrize("how", ["anyio deadline", "asyncio.wait_for", "Task.cancel()"])
@@ -268,43 +199,39 @@ async def test_a_refresh_cancelled_in_flight_keeps_the_rotated_token(
 ) -> None:
     if how != "anyio deadline" and anyio_backend != "asyncio":
         pytest.skip("asyncio's own cancellation")
-    refresh = SSORefreshEndpoint(delay=0.3)  # spent at once, answered late
+    refresh = fake.SSORefreshEndpoint(delay=0.3)  # spent at once, answered late
     sso, api = sso_client(refresh), API()
     client = api.async_client(sso, max_retries=0)
-    call = client.chat_sessions.get_by_id(id="s1")
 
     started = time.monotonic()
     if how == "anyio deadline":
         with anyio.move_on_after(0.1):
-            await call
+            await client.chat_sessions.get_by_id(id="s1")
     elif how == "asyncio.wait_for":
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(call, 0.1)
+            await asyncio.wait_for(client.chat_sessions.get_by_id(id="s1"), 0.1)
     else:  # as FastAPI does to a request whose client hung up
-        task = asyncio.get_running_loop().create_task(call)
+        task = asyncio.get_running_loop().create_task(client.chat_sessions.get_by_id(id="s1"))
         await asyncio.sleep(0.1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
     assert time.monotonic() - started < 0.25  # the caller left at once
-    await client.aclose()  # closing the client does not cut the refresh either
+    await client.aclose()  # which does not cut the refresh either
     with anyio.fail_after(5):
-        await api.async_client(sso, max_retries=0).chat_sessions.get_by_id(id="s1")
+        await api.async_client(sso).chat_sessions.get_by_id(id="s1")
 
-    assert refresh.received == [BROWSER_REFRESH]  # kept, not resent (it would be refused)
-    assert api.bearers == [f"Bearer {jwt('TEN1', 1)}"]
+    assert refresh.received == [fake.BROWSER_REFRESH]  # kept, not resent (it would be refused)
+    assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"]
 
 
 @contextlib.contextmanager
 def ctrl_c_after(delay: float) -> Iterator[None]:
-    """Send Ctrl-C (SIGINT) to the main thread ``delay`` seconds from now."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
-    main = threading.main_thread().ident
-    assert main is not None
     # A shell's background job ignores SIGINT: raise KeyboardInterrupt anyway.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT))
+    timer = threading.Timer(delay, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
     timer.start()
     try:
         yield
@@ -314,177 +241,127 @@ def ctrl_c_after(delay: float) -> Iterator[None]:
 
 
 def test_a_refresh_interrupted_by_ctrl_c_keeps_the_rotated_token() -> None:
-    refresh = SSORefreshEndpoint(delay=0.3)
+    refresh = fake.SSORefreshEndpoint(delay=0.3)
     sso, api = sso_client(refresh), API()
-    client = api.sync_client(sso, max_retries=0)
 
     started = time.monotonic()
     with ctrl_c_after(0.1), pytest.raises(KeyboardInterrupt):
-        client.chat_sessions.get_by_id(id="s1")
+        api.sync_client(sso, max_retries=0).chat_sessions.get_by_id(id="s1")
         time.sleep(5)  # never reached unless the call returned before the interrupt
     assert time.monotonic() - started < 0.25  # interrupted at once
-    client.close()
     api.sync_client(sso).chat_sessions.get_by_id(id="s1")  # waits for the refresh under way
 
-    assert refresh.received == [BROWSER_REFRESH]
-    assert api.bearers == [f"Bearer {jwt('TEN1', 1)}"]
+    assert refresh.received == [fake.BROWSER_REFRESH]
+    assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"]
 
 
 async def test_a_sync_client_on_the_loops_thread_waits_for_an_async_refresh_and_uses_it() -> None:
-    # A notebook: a cell calls Albert while an AsyncAlbert task on the kernel's
-    # loop, sharing the manager, is refreshing. The refresh runs in a worker
-    # thread, so blocking the loop's thread does not keep it from finishing.
-    refresh = SSORefreshEndpoint(delay=0.2)
+    # A notebook cell calls Albert while an AsyncAlbert task on the kernel's loop,
+    # sharing the manager, refreshes: in a worker thread, which needs no loop.
+    refresh = fake.SSORefreshEndpoint(delay=0.2)
     sso, api = sso_client(refresh), API()
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(functools.partial(api.async_client(sso).chat_sessions.get_by_id, id="s1"))
+        tasks.start_soon(get(api.async_client(sso)))
         await anyio.sleep(0.05)  # its refresh is under way
-        assert api.sync_client(sso).chat_sessions.get_by_id(id="s1").id == "s1"
+        get(api.sync_client(sso))()
 
-    assert refresh.received == [BROWSER_REFRESH]
-    assert api.bearers == [f"Bearer {jwt('TEN1', 1)}"] * 2
+    assert refresh.received == [fake.BROWSER_REFRESH]
+    assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"] * 2
 
 
 # browser logins
 
 
-async def test_clients_of_a_manager_not_logged_in_open_one_browser(browser: FakeBrowser) -> None:
-    refresh = SSORefreshEndpoint()
+@pytest.mark.parametrize("first", ["request", "authenticate()"])
+async def test_clients_of_a_manager_not_logged_in_open_one_browser(
+    browser: fake.FakeBrowser, first: str
+) -> None:
+    refresh = fake.SSORefreshEndpoint()
     sso, api = sso_client(refresh, logged_in=False), API()
-    clients = [api.async_client(sso) for _ in range(3)]
+    login = api.async_client(sso).session.token_provider.authenticate
 
     with anyio.fail_after(10):
-        await in_tasks(3, lambda: clients.pop().chat_sessions.get_by_id(id="s1"))
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(login if first == "authenticate()" else get(api.async_client(sso)))
+            await anyio.sleep(0.05)  # its login is under way
+            for _ in range(2):
+                tasks.start_soon(get(api.async_client(sso)))
 
     assert len(browser.opened) == 1
-    assert refresh.received == [BROWSER_REFRESH]
+    assert refresh.received == [fake.BROWSER_REFRESH]
 
 
 async def test_when_the_shared_login_fails_the_waiting_clients_get_its_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    idle = FakeBrowser(visit=False)  # nobody logs in
+    idle = fake.FakeBrowser(visit=False)  # nobody logs in
     monkeypatch.setattr(webbrowser, "open", idle.open)
-    sso = sso_client(SSORefreshEndpoint(), logged_in=False)
+    sso = sso_client(fake.SSORefreshEndpoint(), logged_in=False)
     monkeypatch.setattr(sso._login, "log_in", functools.partial(sso._login.log_in, timeout=0.3))
-    errors: list[str] = []
+    errors = list[str]()
 
-    async def get() -> None:
-        try:
+    async def call_once() -> None:
+        with pytest.raises(AlbertAuthError, match="timed out") as caught:
             await API().async_client(sso, max_retries=0).chat_sessions.get_by_id(id="s1")
-        except AlbertAuthError as error:
-            errors.append(str(error))
+        errors.append(str(caught.value))
 
     with anyio.fail_after(10):
-        await in_tasks(3, get)
-
-    assert len(idle.opened) == 1
-    assert len(errors) == 3
-    assert all("timed out" in error for error in errors)
-
-
-@pytest.mark.parametrize("authenticate_first", [True, False])
-async def test_an_explicit_login_and_a_first_request_open_one_browser(
-    browser: FakeBrowser, authenticate_first: bool
-) -> None:
-    sso, api = sso_client(SSORefreshEndpoint(), logged_in=False), API()
-    request = functools.partial(api.async_client(sso).chat_sessions.get_by_id, id="s1")
-    login = api.async_client(sso).session.token_provider.authenticate
-
-    with anyio.fail_after(10):
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(login if authenticate_first else request)
-            await anyio.sleep(0.05)  # its login is under way
-            tasks.start_soon(request if authenticate_first else login)
-
-    assert len(browser.opened) == 1
-
-
-async def test_a_logged_in_client_does_not_wait_for_anothers_explicit_login(
-    browser: FakeBrowser,
-) -> None:
-    browser.delay = 1.0
-    sso, api = sso_client(SSORefreshEndpoint()), API()
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(api.async_client(sso).session.token_provider.authenticate)
-        await anyio.sleep(0.05)  # at the browser for a second
-        started = time.monotonic()
-        await api.async_client(sso).chat_sessions.get_by_id(id="s1")
-        assert time.monotonic() - started < 0.5  # refreshed with the token it had
+        await in_tasks(3, call_once)
+    assert (len(idle.opened), len(errors)) == (1, 3)
 
 
 async def test_a_cancelled_browser_login_frees_its_port(monkeypatch: pytest.MonkeyPatch) -> None:
-    idle = FakeBrowser(visit=False)
+    idle = fake.FakeBrowser(visit=False)
     monkeypatch.setattr(webbrowser, "open", idle.open)
-    provider = (
-        API().async_client(sso_client(SSORefreshEndpoint(), logged_in=False)).session.token_provider
-    )
-    port = free_port()
+    sso, port = sso_client(fake.SSORefreshEndpoint(), logged_in=False), fake.free_port()
 
     with anyio.move_on_after(0.2):
-        await provider.authenticate(minimum_port=port, maximum_port=port, timeout=30)
+        await API().async_client(sso).session.token_provider.authenticate(minimum_port=port)
 
     assert len(idle.opened) == 1
     with anyio.fail_after(2):
         while True:  # the abandoned worker ends its wait and closes the server
             with contextlib.suppress(AlbertAuthError):
-                LoginCallback(
-                    state="x", minimum_port=port, maximum_port=port, wake=threading.Event()
-                ).close()
+                callback(port).close()
                 break
             await anyio.sleep(0.02)
 
 
 def test_authenticate_blocks_until_logged_in_through_the_managers_http_client(
-    browser: FakeBrowser,
+    browser: fake.FakeBrowser,
 ) -> None:
-    refresh = SSORefreshEndpoint()
-    sso, api = sso_client(refresh, logged_in=False), API()
-    port = free_port()
+    refresh = fake.SSORefreshEndpoint()
+    sso, api, port = sso_client(refresh, logged_in=False), API(), fake.free_port()
 
     with api.sync_client(sso.authenticate(minimum_port=port, maximum_port=port)) as client:
         client.chat_sessions.get_by_id(id="s1")
 
-    assert refresh.received == [BROWSER_REFRESH]  # through sso.http_client: not respx, not the API
-    assert api.bearers == [f"Bearer {jwt('TEN1', 1)}"]
-    LoginCallback(state="x", minimum_port=port, maximum_port=port, wake=threading.Event()).close()
+    assert refresh.received == [fake.BROWSER_REFRESH]  # through sso.http_client, not the API's
+    assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"]
+    callback(port).close()  # the port is free again
 
 
 # the local callback
 
 
 def test_the_callback_listens_on_loopback_on_the_first_free_port() -> None:
-    with LoginCallback(
-        state="s", minimum_port=free_port(), maximum_port=None, wake=threading.Event()
-    ) as first:
+    with callback() as first:
         assert first._server.server_address[0] == "127.0.0.1"
-        with LoginCallback(
-            state="s", minimum_port=first.port, maximum_port=None, wake=threading.Event()
-        ) as second:
+        with callback(first.port) as second:
             assert second.port > first.port
         with pytest.raises(AlbertAuthError, match="no free port"):
-            LoginCallback(
-                state="s", minimum_port=first.port, maximum_port=first.port, wake=threading.Event()
-            )
+            callback(first.port, last=first.port)
     for low, high in [(0, None), (70000, None), (6000, 5999)]:
         with pytest.raises(ValueError, match="port"):
-            LoginCallback(state="s", minimum_port=low, maximum_port=high, wake=threading.Event())
+            callback(low, last=high)
 
 
 def test_only_a_callback_with_the_logins_state_counts(caplog: pytest.LogCaptureFixture) -> None:
-    with LoginCallback(
-        state="st-good", minimum_port=free_port(), maximum_port=None, wake=threading.Event()
-    ) as callback:
-        root = f"http://127.0.0.1:{callback.port}"
-        pages = [
-            call(f"{root}/favicon.ico"),
-            call(f"{root}/?token=planted-s3cr3t"),
-            call(f"{root}/?token=planted-s3cr3t&state=st-bad"),
-            call(f"{root}/"),
-            call(f"{root}/?token=refresh-s3cr3t&state=st-good"),
-            call(f"{root}/?token=late-s3cr3t&state=st-good"),
-        ]
-        assert callback.wait(5) == "refresh-s3cr3t"
+    with callback(state="st-good") as server:
+        paths = ["favicon.ico", "?token=planted-s3cr3t", "?token=planted-s3cr3t&state=st-bad", ""]
+        paths += ["?token=refresh-s3cr3t&state=st-good", "?token=late-s3cr3t&state=st-good"]
+        pages = [fake.call(f"http://127.0.0.1:{server.port}/{path}") for path in paths]
+        assert server.wait(5) == "refresh-s3cr3t"
 
     assert [status for status, _ in pages] == [404, 400, 400, 400, 200, 200]
     assert "Not this login" in pages[1][1]
@@ -493,12 +370,8 @@ def test_only_a_callback_with_the_logins_state_counts(caplog: pytest.LogCaptureF
     assert "s3cr3t" not in caplog.text
 
 
-@pytest.mark.parametrize(("query", "error"), [("state=st", "without a token"), (None, "timed out")])
-def test_a_login_without_a_token_fails(query: str | None, error: str) -> None:
-    with LoginCallback(
-        state="st", minimum_port=free_port(), maximum_port=None, wake=threading.Event()
-    ) as callback:
-        if query:
-            assert call(f"http://127.0.0.1:{callback.port}/?{query}")[0] == 400
-        with pytest.raises(AlbertAuthError, match=error):
-            callback.wait(0.2)
+def test_a_callback_with_the_state_but_no_token_ends_the_login() -> None:
+    with callback(state="st") as server:
+        assert fake.call(f"http://127.0.0.1:{server.port}/?state=st&error=denied")[0] == 400
+        with pytest.raises(AlbertAuthError, match="without a token"):
+            server.wait(5)

@@ -172,17 +172,15 @@ class AsyncTokenProvider:
         sso = self.manager
         if not isinstance(sso, AlbertSSOClient):
             raise TypeError("authenticate() logs in through the browser: it needs AlbertSSOClient")
-        async with self._lock:
-            login = functools.partial(
-                sso._login.log_in,
-                clock=self.clock,
-                tenant_id=tenant_id,
-                minimum_port=minimum_port,
-                maximum_port=maximum_port,
-                timeout=timeout,
-            )
-            await _in_worker(login)
-            self._failure = None
+        login = functools.partial(
+            sso._login.log_in,
+            clock=self.clock,
+            tenant_id=tenant_id,
+            minimum_port=minimum_port,
+            maximum_port=maximum_port,
+            timeout=timeout,
+        )
+        await _in_worker(login)
 
 
 async def _in_worker(work: Callable[..., T]) -> T:

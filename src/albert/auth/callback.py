@@ -29,22 +29,10 @@ HOST = "127.0.0.1"
 #: Ports tried from ``minimum_port`` when no ``maximum_port`` is given.
 PORTS_TRIED = 100
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Albert login</title></head>
-<body style="font-family: sans-serif; margin: 4em auto; max-width: 32em">
-<h1>{title}</h1><p>{text}</p>
-</body></html>
-"""
-SUCCESS_PAGE = _PAGE.format(
-    title="Login successful", text="You are logged in to Albert. You can close this window."
-)
-FAILURE_PAGE = _PAGE.format(
-    title="Login failed", text="The login did not return a token. Close this window and try again."
-)
-FOREIGN_PAGE = _PAGE.format(
-    title="Not this login",
-    text="This link does not belong to the login the Albert SDK is waiting for; it was ignored.",
-)
+_PAGE = '<!doctype html><meta charset="utf-8"><title>Albert login</title><h1>{}</h1><p>{}</p>\n'
+SUCCESS_PAGE = _PAGE.format("Login successful", "You are logged in. You can close this window.")
+FAILURE_PAGE = _PAGE.format("Login failed", "The login returned no token. Please try again.")
+FOREIGN_PAGE = _PAGE.format("Not this login", "The Albert SDK waits for another login: ignored.")
 
 
 class _Server(socketserver.ThreadingTCPServer):

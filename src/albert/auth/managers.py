@@ -107,19 +107,13 @@ class AlbertClientCredentials(BaseModel):
             If the id or the secret is not set; the message names the
             missing variables.
         """
-        client_id = os.environ.get(ENV_CLIENT_ID)
-        secret = os.environ.get(ENV_CLIENT_SECRET)
-        if not client_id or not secret:
-            missing = [
-                name
-                for name, value in ((ENV_CLIENT_ID, client_id), (ENV_CLIENT_SECRET, secret))
-                if not value
-            ]
+        found = _env_credentials()
+        if isinstance(found, str):
+            optional = f"({ENV_BASE_URL} is optional)"
             raise AlbertAuthError(
-                f"No client credentials in the environment: set {' and '.join(missing)} "
-                f"({ENV_BASE_URL} is optional)."
+                f"No client credentials in the environment: set {found} {optional}."
             )
-        return cls(id=client_id, secret=SecretStr(secret), base_url=None)
+        return found
 
 
 class AlbertSSOClient(BaseModel):
@@ -259,27 +253,15 @@ AuthManager: TypeAlias = AlbertClientCredentials | AlbertSSOClient
 
 
 def resolve_auth_base_url(base_url: str | None, manager: AuthManager) -> str:
-    """Return the base URL of a client that authenticates with ``manager``.
-
-    Parameters
-    ----------
-    base_url : str | None
-        The base URL the caller gave the client, if any.
-    manager : AlbertClientCredentials | AlbertSSOClient
-        The authentication manager.
-
-    Returns
-    -------
-    str
-        ``base_url`` (normalized) when given, else the manager's.
+    """Return the base URL of a client that authenticates with ``manager``: both must agree.
 
     Raises
     ------
     TypeError
         If ``manager`` is not an authentication manager.
     ValueError
-        If both are given and differ: the credentials would be sent to another
-        server than the API calls.
+        If ``base_url`` is given and differs from the manager's: the
+        credentials would go to another server than the API calls.
     """
     if not isinstance(manager, (AlbertClientCredentials, AlbertSSOClient)):
         raise TypeError(
@@ -315,18 +297,22 @@ def auth_from_env() -> str | AlbertClientCredentials:
     token = (os.environ.get(ENV_TOKEN) or "").strip()
     if token:
         return token
-    client_id = os.environ.get(ENV_CLIENT_ID)
-    secret = os.environ.get(ENV_CLIENT_SECRET)
-    if client_id and secret:
-        return AlbertClientCredentials(id=client_id, secret=SecretStr(secret), base_url=None)
-    half = ""
-    if client_id or secret:
-        present, absent = (
-            (ENV_CLIENT_ID, ENV_CLIENT_SECRET) if client_id else (ENV_CLIENT_SECRET, ENV_CLIENT_ID)
-        )
-        half = f" ({present} is set but {absent} is not)"
+    found = _env_credentials()
+    if not isinstance(found, str):
+        return found
+    present = {ENV_CLIENT_ID: ENV_CLIENT_SECRET, ENV_CLIENT_SECRET: ENV_CLIENT_ID}.get(found)
+    half = f" ({present} is set but {found} is not)" if present else ""
     raise AlbertAuthError(
         f"No credentials in the environment: looked for {ENV_TOKEN}, "
         f"then {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}{half}. "
         f"Set {ENV_TOKEN}, or both client-credential variables ({ENV_BASE_URL} is optional)."
     )
+
+
+def _env_credentials() -> AlbertClientCredentials | str:
+    """Return the client credentials in the environment, or the names of those missing."""
+    client_id, secret = os.environ.get(ENV_CLIENT_ID), os.environ.get(ENV_CLIENT_SECRET)
+    if client_id and secret:
+        return AlbertClientCredentials(id=client_id, secret=SecretStr(secret), base_url=None)
+    pairs = ((ENV_CLIENT_ID, client_id), (ENV_CLIENT_SECRET, secret))
+    return " and ".join(name for name, value in pairs if not value)

@@ -111,21 +111,11 @@ class SSOLogin:
     def token(
         self, *, clock: Clock, rejected: str | None = None, wake: threading.Event
     ) -> AccessToken:
-        """Return a usable access token: the cached one, a refreshed one, or one after a login.
+        """Return an access token not due at ``clock()`` and not ``rejected`` (refused).
 
-        Parameters
-        ----------
-        clock : Callable[[], float]
-            The current time, for expiry.
-        rejected : str | None, optional
-            An access token the server refused: it is replaced.
-        wake : threading.Event
-            Set by a caller that gives up: ends a wait for the browser.
-
-        Returns
-        -------
-        AccessToken
-            A token not due for replacement, and not ``rejected``.
+        The cached one, else a refreshed one (one refresh for all callers,
+        whose error the callers that waited for it share), else one after a
+        browser login; ``wake``, set by a caller that gives up, ends its wait.
         """
         if self._refresh_token is None:
             return self.log_in(clock=clock, wake=wake, again=False)
@@ -158,59 +148,41 @@ class SSOLogin:
         maximum_port: int | None = None,
         timeout: float = DEFAULT_LOGIN_TIMEOUT,
     ) -> AccessToken:
-        """Log in through the browser and fetch a first access token.
+        """Log in through the browser (`AlbertSSOClient.authenticate`) and return the token.
 
         A login that completed while this one waited for its turn is used
-        instead (when it is for the tenant asked for); with ``again=False``,
-        so is the login the manager already has, and a login waited for that
-        failed is this one's failure too (one browser, not one per client).
-
-        Parameters
-        ----------
-        clock : Callable[[], float]
-            The current time, for expiry.
-        wake : threading.Event
-            Set by a caller that gives up: ends the wait for the browser.
-        again : bool, optional
-            Log in even when logged in already (an explicit ``authenticate()``).
-        tenant_id : str | None, optional
-            The tenant to log in to; defaults to the manager's.
-        minimum_port, maximum_port : int, int | None, optional
-            The local ports to try for the callback.
-        timeout : float, optional
-            Seconds to wait for the browser.
-
-        Returns
-        -------
-        AccessToken
-            The tenant's access token.
+        instead, if it is for the tenant asked for. With ``again=False`` (a
+        client's first request), so is the login the manager has, and a login
+        waited for that failed fails this one too: one browser, not one per
+        client. ``wake``, set by a caller that gives up, ends the wait.
         """
         tenant_id = tenant_id or self._manager.tenant_id
         before = self._logins
         with self._browser:
-            fits = tenant_id is None or (self._tenant or "").casefold() == tenant_id.casefold()
-            if self._logins != before and self._login_failure is None and (fits or not again):
-                return self.token(clock=clock, wake=wake)  # the login waited for did it
-            if not again and self._logins != before and self._login_failure is not None:
-                raise self._login_failure
+            waited = self._logins != before
             if not again and self._refresh_token is not None:
-                return self.token(clock=clock, wake=wake)
+                return self.token(clock=clock, wake=wake)  # logged in, perhaps meanwhile
+            fits = tenant_id is None or (self._tenant or "").casefold() == tenant_id.casefold()
+            if waited and self._login_failure is None and fits:
+                return self.token(clock=clock, wake=wake)  # the login waited for did it
+            if waited and not again and self._login_failure is not None:
+                raise self._login_failure
             if wake.is_set():
                 raise AlbertAuthError("SSO login: the caller left before the browser was opened")
             try:
-                browser_token = self._wait_for_browser(
-                    tenant_id, minimum_port, maximum_port, timeout, wake
+                browser_token = SecretStr(
+                    self._wait_for_browser(tenant_id, minimum_port, maximum_port, timeout, wake)
                 )
-                with self._lock:
-                    token = self._exchange(SecretStr(browser_token), tenant_id, clock)
                 self._login_failure = None
             except Exception as exc:
                 self._login_failure = exc
                 raise
             finally:
                 self._logins += 1
-        logger.info("SSO login: %s logged in", self._manager.email)
-        return token
+            logger.info("SSO login: %s logged in", self._manager.email)
+            with self._lock:  # kept before it is sent: a retry need not open the browser again
+                self._refresh_token, self._tenant, self._token = browser_token, tenant_id, None
+                return self._exchange(browser_token, tenant_id, clock)
 
     def _wait_for_browser(
         self,

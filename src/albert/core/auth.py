@@ -1,10 +1,8 @@
 """The token endpoints' wire format: the requests to send, and what their answers mean.
 
-Pure functions shared by every token fetcher (the sessions' providers for
-client credentials, the SSO login for refresh tokens): they build requests,
-and parse answers into tokens or into the exception that explains them. No
-message, ``repr`` or log record made here holds a client secret, a refresh
-token or an access token.
+Pure functions for every token fetcher (a session's provider, the SSO login):
+requests, and answers parsed into tokens or into the exception that explains
+them, which never holds a client secret, a refresh token or an access token.
 """
 
 from __future__ import annotations
@@ -65,18 +63,10 @@ _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 @dataclass(frozen=True)
 class AccessToken:
-    """An access token and when to replace it, on the clock of whoever fetched it.
+    """An access token, when it expires and when to replace it, on its fetcher's clock.
 
-    Parameters
-    ----------
-    value : SecretStr
-        The token sent as ``Authorization: Bearer <value>``.
-    expires_at : float
-        When it expires.
-    refresh_at : float
-        When to replace it: a minute before it expires, or half-way through
-        a life shorter than two minutes (so a short-lived token is not
-        fetched again on every call).
+    It is replaced a minute before it expires, or half-way through a life
+    shorter than two minutes (so a short-lived token is not fetched on every call).
     """
 
     value: SecretStr
@@ -110,20 +100,9 @@ class TenantToken:
 
 @dataclass(frozen=True)
 class AuthRequest:
-    """A request to an authentication endpoint; the body and the secrets stay out of ``repr``.
+    """A request to an authentication endpoint; its body and secrets stay out of ``repr``.
 
-    Parameters
-    ----------
-    method, url : str
-        The HTTP method, and the absolute URL without the query.
-    what : str
-        What it is for, for messages ("token request", ...).
-    params : dict[str, str] | None
-        The query.
-    form, json : dict[str, str] | None
-        A form-encoded or a JSON body.
-    secrets : tuple[str, ...]
-        What to blank out of any message about this request.
+    ``what`` names it in messages, which never quote its ``secrets``.
     """
 
     method: str
@@ -221,23 +200,12 @@ def token_error(
 ) -> AlbertAuthError | AlbertHTTPError:
     """Build the error for an authentication request answered with an error status.
 
-    Parameters
-    ----------
-    request : AuthRequest
-        The request that was sent.
-    response : httpx.Response
-        Its error answer.
-    hint : str, optional
-        What to do about a refusal, appended to its message.
-
-    Returns
-    -------
-    AlbertAuthError | AlbertHTTPError
-        For a 429 or a 5xx ("try again later"), the `AlbertHTTPError` subclass
-        named for the status, with the request id and the response (for
-        ``Retry-After``), which the session retries like any other; otherwise
-        `AlbertAuthError`: the credentials were refused. Either quotes the
-        server's JSON message, with the request's secrets blanked out.
+    A 429 or a 5xx ("try again later") becomes the `AlbertHTTPError` subclass
+    named for the status, with the request id and the response (for
+    ``Retry-After``): the session retries it like any other. Any other status
+    is a refusal: `AlbertAuthError`, ending with ``hint``. Either quotes the
+    server's JSON message; neither holds a secret of the request, in its text
+    or its parsed ``errors``, also where the server echoed one escaped.
     """
     status = response.status_code
     body, _ = _decode(response.content) if response.content else (None, None)
