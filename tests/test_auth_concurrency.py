@@ -169,7 +169,8 @@ async def test_the_event_loop_keeps_running_while_a_token_is_fetched(
         assert time.monotonic() - started >= 0.3
         await anyio.sleep(0.03)
         done.set()
-    assert max(later - earlier for earlier, later in itertools.pairwise(beats)) < 0.05
+    # blocked, the loop would miss the 0.3 s exchange's beats; load may delay one by 0.1 s
+    assert max(later - earlier for earlier, later in itertools.pairwise(beats)) < 0.2
 
 
 # one SSO login shared by every client of the manager

@@ -95,6 +95,9 @@ class SSOLogin:
     def __deepcopy__(self, memo: object) -> SSOLogin:
         return self  # a refresh token has one holder: copies of the manager share it
 
+    def __reduce__(self) -> tuple[type[SSOLogin], tuple[AlbertSSOClient]]:
+        return SSOLogin, (self._manager,)  # unpickled elsewhere: logged out, for the same reason
+
     def __repr__(self) -> str:
         return f"SSOLogin(email={self._manager.email!r}, logged_in={self.logged_in})"
 
