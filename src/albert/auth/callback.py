@@ -62,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(query.get("state", [""])[0].encode(), callback.state.encode()):
             logger.warning(
                 "SSO login: ignored a callback to 127.0.0.1:%d without this login's state "
-                "(another browser tab or program); still waiting",
+                "(another tab or program, or a login page that drops it); still waiting",
                 callback.port,
             )
             self._reply(400, FOREIGN_PAGE)
