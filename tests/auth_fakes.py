@@ -1,4 +1,4 @@
-"""Fakes for the authentication tests of both variants: a clock, token endpoints, a browser."""
+"""Fakes for the authentication tests: a clock, the token endpoints, a browser."""
 
 from __future__ import annotations
 
@@ -9,33 +9,34 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from albert import AlbertClientCredentials
 
 CLIENT_ID = "client-1"
 CLIENT_SECRET = "csecret-s3cr3t-9876"
 EMAIL = "ada@example.com"
 BROWSER_REFRESH = "refresh-s3cr3t-browser"
-#: Every secret the fakes hand out contains this marker.
-SECRET_MARKER = "s3cr3t"
+SECRET_MARKER = "s3cr3t"  # in every secret the fakes hand out
+CREDENTIALS = AlbertClientCredentials(
+    id=CLIENT_ID, secret=CLIENT_SECRET, base_url="https://albert.test"
+)
 
 
-def access(n: int) -> str:
-    """Return the n-th access token the fake token endpoint issues."""
-    return f"access-s3cr3t-{n}"
+def access(n: int) -> str:  # the n-th access token of the fake endpoint: every b64token kind
+    return f"access-s3cr3t_{n}.~+/="
 
 
-def jwt(tenant: str, n: int) -> str:
-    """Return the JWT of ``tenant`` from the n-th SSO refresh."""
+def jwt(tenant: str, n: int) -> str:  # the JWT of ``tenant`` from the n-th SSO refresh
     return f"jwt-s3cr3t-{tenant}-{n}"
 
 
 class FakeClock:
     """A clock that only moves when told to."""
 
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
+    now = 1_000_000.0
 
     def __call__(self) -> float:
         return self.now
@@ -47,122 +48,95 @@ class FakeClock:
 class TokenEndpoint:
     """The client-credentials token endpoint: each request gets the next access token."""
 
-    def __init__(self, expires_in: float = 3600) -> None:
-        self.expires_in = expires_in
-        self.issued = 0
-        self._lock = threading.Lock()
+    issued = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            self.issued += 1
-            n = self.issued
-        return httpx.Response(
-            200,
-            json={"access_token": access(n), "expires_in": self.expires_in, "token_type": "Bearer"},
-        )
+        self.issued += 1  # never two at once: the tests send token requests in single flight
+        return httpx.Response(200, json={"access_token": access(self.issued), "expires_in": 3600})
 
 
 class SSORefreshEndpoint:
     """The SSO refresh endpoint: refresh n returns ``jwt(tenant, n)`` and ``refresh-s3cr3t-n``.
 
-    With ``single_use=True`` it behaves like the real server: it accepts the
-    browser's refresh token and each one it hands out once, and answers
-    ``401 invalid refresh token`` otherwise.
-    """
+    Each refresh token is accepted once (`BROWSER_REFRESH` is a new one at each login), else
+    401; ``delay`` slows the answer, after the token is spent."""
 
-    def __init__(
-        self, tenants: Sequence[str] = ("TEN1",), exp: float = 3600, *, single_use: bool = False
-    ) -> None:
+    def __init__(self, tenants: Sequence[str] = ("TEN1",), *, delay: float = 0.0) -> None:
         self.tenants = tenants
-        self.exp = exp
+        self.delay = delay
         self.received: list[str] = []
-        self.single_use = single_use
-        self._valid = {BROWSER_REFRESH}
-        self._issued = 0
+        self._valid: set[str] = set()
         self._lock = threading.Lock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         token = json.loads(request.content)["refreshtoken"]
         with self._lock:
             self.received.append(token)
-            if self.single_use and token not in self._valid:
+            if token != BROWSER_REFRESH and token not in self._valid:
                 return httpx.Response(401, json={"message": "invalid refresh token"})
             self._valid.discard(token)
-            self._issued += 1
-            n = self._issued
+            n = len(self.received)
             self._valid.add(f"refresh-s3cr3t-{n}")
-        return httpx.Response(
-            200,
-            json=[
-                {
-                    "tenantId": t,
-                    "jwt": jwt(t, n),
-                    "exp": self.exp,
-                    "refreshToken": f"refresh-s3cr3t-{n}",
-                }
-                for t in self.tenants
-            ],
-        )
+        time.sleep(self.delay)
+        entries = [
+            {"tenantId": t, "jwt": jwt(t, n), "exp": 3600, "refreshToken": f"refresh-s3cr3t-{n}"}
+            for t in self.tenants
+        ]
+        return httpx.Response(200, json=entries)
+
+
+def sso_api(refresh: SSORefreshEndpoint) -> httpx.MockTransport:
+    """Return a transport for ``AlbertSSOClient(http_client=...)``: e-mail check and refresh."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(302, headers={"Location": "https://idp.test/authorize"})
+        return refresh(request)
+
+    return httpx.MockTransport(handler)
 
 
 class FakeBrowser:
-    """Plays the person at the browser: ``open(url)`` logs in, then the page calls back.
-
-    Like a real browser, ``open`` returns at once; the callback request is made
-    from another thread (with urllib, which respx does not intercept), after
-    ``delay`` seconds, to ``127.0.0.1:<port from the login URL><path>``.
+    """Plays the person at the browser: ``open(url)`` returns at once, and ``delay`` s later the
+    login page calls back with the login's state (from a thread, with urllib: respx misses it).
     """
 
-    def __init__(
-        self,
-        *,
-        token: str = BROWSER_REFRESH,
-        query: str | None = None,
-        delay: float = 0.0,
-        visit: bool = True,
-        path: str = "/",
-    ) -> None:
-        self.query = query if query is not None else urlencode({"token": token})
-        self.delay = delay
-        self.visit = visit
-        self.path = path
+    def __init__(self, *, delay: float = 0.0, visit: bool = True) -> None:
+        self.delay, self.visit = delay, visit
         self.opened: list[str] = []
         self.pages: list[tuple[int, str]] = []
         self._threads: list[threading.Thread] = []
 
     def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
         self.opened.append(url)
+        query = self.opened_query(-1)
+        back = f"http://127.0.0.1:{query['port'][0]}/?token={BROWSER_REFRESH}&state={query['state'][0]}"
         if self.visit:
-            port = int(parse_qs(urlsplit(url).query)["port"][0])
-            callback = f"http://127.0.0.1:{port}{self.path}?{self.query}"
-            thread = threading.Thread(target=self._call_back, args=(callback,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+            self._threads.append(
+                timer := threading.Timer(self.delay, lambda: self.pages.append(call(back)))
+            )
+            timer.start()
         return True
 
-    def _call_back(self, url: str) -> None:
-        if self.delay:
-            time.sleep(self.delay)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(url, timeout=10) as response:
-                self.pages.append((response.status, response.read().decode()))
-        except urllib.error.HTTPError as error:
-            try:
-                self.pages.append((error.code, error.read().decode()))
-            finally:
-                error.close()
-        except Exception as error:  # recorded, so that a test can show it
-            self.pages.append((0, repr(error)))
-
-    def join(self) -> None:
-        """Wait until every callback the browser made has its answer."""
+    def join(self) -> None:  # until every callback made has its answer
         for thread in self._threads:
             thread.join(10)
 
     def opened_query(self, index: int = 0) -> dict[str, list[str]]:
-        """Return the query of a login URL the browser opened."""
         return parse_qs(urlsplit(self.opened[index]).query)
+
+
+def call(url: str) -> tuple[int, str]:
+    """GET ``url`` with urllib (no proxy, not mocked); return the status and the page."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+    except OSError as error:
+        return 0, repr(error)
 
 
 def free_port() -> int:

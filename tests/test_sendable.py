@@ -8,9 +8,9 @@ from typing import Any
 import pydantic
 import pytest
 
-from albert.core.jsonwalk import JSONTooDeepError, map_strings
+from albert._jsonwalk import JSONTooDeepError, map_strings
+from albert._sendable import CONTENT_DEPTH, RESOURCE_DEPTH, check_json
 from albert.core.responses import repair_lone_surrogates
-from albert.core.sendable import CONTENT_DEPTH, RESOURCE_DEPTH, check_json
 from albert.resources.base import Page, validate_server_json
 from albert.resources.chats import ChatMessage
 

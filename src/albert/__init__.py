@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from albert._sync.client import Albert
     from albert._sync.paginator import AlbertPaginator
     from albert._sync.session import AlbertSession
-    from albert.core.auth import AlbertClientCredentials, AlbertSSOClient
+    from albert.auth.managers import AlbertClientCredentials, AlbertSSOClient
 
 __all__ = [
     "Albert",
@@ -44,8 +44,8 @@ __all__ = [
 
 _LAZY = {
     "Albert": "albert._sync.client",
-    "AlbertClientCredentials": "albert.core.auth",
-    "AlbertSSOClient": "albert.core.auth",
+    "AlbertClientCredentials": "albert.auth.managers",
+    "AlbertSSOClient": "albert.auth.managers",
     "AlbertPaginator": "albert._sync.paginator",
     "AlbertSession": "albert._sync.session",
     "AsyncAlbert": "albert._async.client",

@@ -32,6 +32,8 @@ or ``ValueError`` before a request is sent.
 
 from __future__ import annotations
 
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -275,8 +277,6 @@ class TooManyRequestsError(AlbertClientError):
     @property
     def retry_after(self) -> float | None:
         """Seconds the server asked to wait, from ``Retry-After``, if it sent one."""
-        from albert.core.retry import parse_retry_after
-
         if self.response is None:
             return None
         return parse_retry_after(self.response.headers.get("retry-after"))
@@ -341,6 +341,39 @@ def exception_class_for_status(status_code: int) -> type[AlbertHTTPError]:
         if status_code < 400:
             return AlbertHTTPError
         return AlbertClientError if status_code < 500 else AlbertServerError
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Return the wait a ``Retry-After`` header asks for, in seconds.
+
+    Parameters
+    ----------
+    value : str | None
+        The header: a number of seconds or an HTTP date.
+    now : float | None, optional
+        The current POSIX time, for HTTP dates (defaults to ``time.time()``).
+
+    Returns
+    -------
+    float | None
+        Seconds to wait (never negative), or ``None`` when the header is
+        missing or unreadable.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:

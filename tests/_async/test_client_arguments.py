@@ -173,7 +173,7 @@ async def test_a_short_token_echoed_by_an_error_is_blanked_as_a_word(
 async def test_the_factory_methods_take_headers_for_every_request(
     monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
 ) -> None:
-    from albert.core.auth_tokens import TOKEN_PATH
+    from albert.core.auth import TOKEN_PATH
     from tests.auth_fakes import CLIENT_ID, CLIENT_SECRET, TokenEndpoint
 
     token_route = api.post(TOKEN_PATH).mock(side_effect=TokenEndpoint())

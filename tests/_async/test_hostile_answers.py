@@ -12,7 +12,7 @@ import respx
 
 from albert import AsyncAlbert
 from albert import exceptions as exc
-from albert.core.auth_tokens import TOKEN_PATH
+from albert.core.auth import TOKEN_PATH
 from albert.resources.chats import (
     ChatComponentType,
     ChatFolder,

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from albert import AsyncAlbert
-from albert.core.sendable import CONTENT_DEPTH
+from albert._sendable import CONTENT_DEPTH
 from albert.resources.chats import (
     ChatComponentType,
     ChatFolder,

@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from albert import Albert
-from albert.core.sendable import CONTENT_DEPTH
+from albert._sendable import CONTENT_DEPTH
 from albert.resources.chats import (
     ChatComponentType,
     ChatFolder,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import webbrowser
 
+import anyio
 import httpx
 import pytest
 
-from albert import Albert, AsyncAlbert
+from albert import Albert, AlbertSSOClient, AsyncAlbert
 from albert.exceptions import AlbertAuthError, UnauthorizedError
 from albert.resources.chats import ChatSession
 from albert.testing import LocalAlbert
@@ -79,21 +80,20 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Browser:
     return fake
 
 
-def test_sso_browser_login(server: LocalAlbert, browser: Browser) -> None:
-    with Albert.from_sso(base_url=server.base_url, email="ada@example.com") as client:
+def test_one_sso_login_serves_both_clients(server: LocalAlbert, browser: Browser) -> None:
+    sso = AlbertSSOClient(email="ada@example.com", base_url=server.base_url)
+    with Albert(auth_manager=sso.authenticate(timeout=5)) as client:
         session = client.chat_sessions.create(
             session=ChatSession(name="sso", source_session_id="s")
         )
+
+    async def listing() -> list[str | None]:
+        async with AsyncAlbert(auth_manager=sso) as aclient:
+            return [s.id async for s in aclient.chat_sessions.get_all()]
+
+    assert anyio.run(listing) == [session.id]
     browser.join()
     assert session.model_extra is not None
     assert session.model_extra["createdBy"] == "ada@example.com"
-    [page] = browser.landed
-    assert page.status_code == 200
-    assert "Login successful" in page.text
-
-
-async def test_sso_browser_login_async(server: LocalAlbert, browser: Browser) -> None:
-    async with AsyncAlbert.from_sso(base_url=server.base_url, email="ada@example.com") as client:
-        assert [s async for s in client.chat_sessions.get_all()] == []
-    browser.join()
-    assert len(browser.landed) == 1
+    [page] = browser.landed  # one login for both
+    assert (page.status_code, "Login successful" in page.text) == (200, True)

@@ -1,1 +1,5 @@
-"""One variant of the client; `albert._async` is hand-written, `albert._sync` generated from it."""
+"""One variant of the client: client, session, token provider, paginator and collections.
+
+The non-blocking tree is written by hand; the blocking one is generated from it
+by ``scripts/unasync.py`` and never edited.
+"""

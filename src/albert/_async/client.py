@@ -12,7 +12,12 @@ from albert._async.collections.chat_folders import ChatFolderCollection
 from albert._async.collections.chat_messages import ChatMessageCollection
 from albert._async.collections.chat_sessions import ChatSessionCollection
 from albert._async.session import AsyncAlbertSession, TimeoutTypes
-from albert.core.auth import AlbertClientCredentials, AlbertSSOClient, AuthManager, auth_from_env
+from albert.auth.managers import (
+    AlbertClientCredentials,
+    AlbertSSOClient,
+    AuthManager,
+    auth_from_env,
+)
 from albert.core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 
@@ -34,11 +39,10 @@ class AsyncAlbert:
         A static JWT token. Falls back to the ``ALBERT_TOKEN`` environment
         variable when no ``auth_manager`` is given.
     auth_manager : AlbertClientCredentials | AlbertSSOClient | None, optional
-        An authentication manager: tokens are fetched through this client's
-        connection pool, cached, and refreshed a minute before they expire
-        (concurrent requests share one refresh). Give either ``token`` or
-        ``auth_manager``. Its ``base_url`` is the client's when ``base_url``
-        is left out, and must agree with it otherwise.
+        An authentication manager: tokens are fetched, cached, and refreshed
+        a minute before they expire (concurrent requests share one refresh).
+        Give either ``token`` or ``auth_manager``. Its ``base_url`` is the
+        client's when ``base_url`` is left out, and must agree with it otherwise.
     session : AsyncAlbertSession | None, optional
         A fully configured session. When given, pass none of the other
         connection arguments: they would be ignored, so they are refused.
@@ -305,11 +309,7 @@ class AsyncAlbert:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     async def aclose(self) -> None:
-        """Close the underlying HTTP client (unless it was given), after a token refresh under way.
-
-        A refresh whose caller was cancelled runs on to keep the token the
-        server rotated; closing waits for it, so that it is not cut.
-        """
+        """Close the underlying HTTP client, unless it was given."""
         await self.session.aclose()
 
     async def __aenter__(self) -> AsyncAlbert:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -14,7 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from albert._async.auth import AsyncTokenProvider
 from albert._backends import async_primitives as primitives
 from albert._backends.async_transport import pool_options
-from albert.core.auth import AuthManager, resolve_auth_base_url
+from albert.auth.managers import AuthManager, resolve_auth_base_url
 from albert.core.config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -48,10 +49,10 @@ class AsyncAlbertSession:
     ``Authorization`` header; failures that are safe to retry are retried with
     backoff, and error responses become typed exceptions.
 
-    With an ``auth_manager``, the access token is fetched through this
-    session's HTTP client, cached, and refreshed a minute before it expires;
-    concurrent requests share one refresh. A ``401`` answer makes the session
-    refresh the token once and send the request once more.
+    With an ``auth_manager``, the access token is fetched (client credentials
+    through this session's HTTP client), cached, and refreshed a minute before
+    it expires; concurrent requests share one refresh. A ``401`` answer makes
+    the session refresh the token once and send the request once more.
 
     Parameters
     ----------
@@ -157,9 +158,7 @@ class AsyncAlbertSession:
         self._token_provider = (
             None
             if auth_manager is None
-            else AsyncTokenProvider(
-                auth_manager, http_client=self._client, headers=self._headers, timeout=self.timeout
-            )
+            else AsyncTokenProvider(auth_manager, session=self, headers=self._headers)
         )
 
     @property
@@ -394,24 +393,44 @@ class AsyncAlbertSession:
             # Read per attempt: a retry after a wait may need a newer token.
             token = await provider.get_token()
             request.headers["Authorization"] = f"Bearer {token}"
+        response = await self._transmit(request, attempt=attempt)
+        if not response.is_success:
+            raise error_from_response(response)
+        return response
+
+    async def _transmit(
+        self,
+        request: httpx.Request,
+        *,
+        attempt: int = 1,
+        what: str = "",
+        redact: Callable[[str], str] | None = None,
+    ) -> httpx.Response:
+        """Send one request through the pool, failing with SDK errors: API and token requests alike.
+
+        ``what`` names a request that is not an API call ("token request") in
+        the log and in its errors; ``redact`` blanks secrets out of a transport
+        error's text (by default the credentials of the ``Authorization`` header).
+        """
         started = primitives.monotonic()
         try:
             response = await self._client.send(request)
         except httpx.RequestError as exc:  # transport failures, and undecodable bodies
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
-                    "%s %s -> %s after %.1f ms (attempt %d)",
+                    "%s %s -> %s after %.1f ms (%s)",
                     request.method,
                     request.url,
                     type(exc).__name__,
                     (primitives.monotonic() - started) * 1000,
-                    attempt,
+                    what or f"attempt {attempt}",
                 )
             raise transport_error(
                 exc,
                 method=request.method,
                 url=str(request.url),
-                redact=credentials_redactor(request.headers.get("Authorization")),
+                prefix=f"{what}: " if what else "",
+                redact=redact or credentials_redactor(request.headers.get("Authorization")),
             ) from exc
         except RuntimeError:
             if self._client.is_closed:
@@ -419,15 +438,13 @@ class AsyncAlbertSession:
             raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %s in %.1f ms (attempt %d)",
+                "%s %s -> %s in %.1f ms (%s)",
                 request.method,
                 request.url,
                 response.status_code,
                 (primitives.monotonic() - started) * 1000,
-                attempt,
+                what or f"attempt {attempt}",
             )
-        if not response.is_success:
-            raise error_from_response(response)
         return response
 
     async def get(self, path: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
@@ -456,18 +473,9 @@ class AsyncAlbertSession:
         return await self.request("DELETE", path, params=params)
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it was given or is shared with another session.
-
-        A token refresh still running (its caller was cancelled) is waited for
-        first, also when the pool is not closed here: it keeps the token the
-        server rotated, and a pool you close after this call no longer cuts it.
-        """
-        try:
-            if self._token_provider is not None:
-                await self._token_provider.settle()
-        finally:  # even if the wait was cut (asyncio's own cancel is not shielded)
-            if self._owns_client:
-                await self._client.aclose()
+        """Close the connection pool, unless it was given or is shared with another session."""
+        if self._owns_client:
+            await self._client.aclose()
 
     async def __aenter__(self) -> AsyncAlbertSession:
         return self

@@ -1,29 +1,18 @@
-"""Sleeping, locking and blocking calls for the sync variant (threads)."""
+"""Sleeping, locking and worker threads for the sync variant."""
 
 from __future__ import annotations
 
 import contextvars
-import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-__all__ = [
-    "WAITING_BLOCKS_THE_THREAD",
-    "Lock",
-    "monotonic",
-    "Detached",
-    "run_in_thread",
-    "sleep",
-]
+__all__ = ["Lock", "monotonic", "run_in_thread", "sleep"]
 
 T = TypeVar("T")
-
-#: Whether this variant's waits block the calling thread (yes: nothing else runs on
-#: it meanwhile, not even an event loop it hosts).
-WAITING_BLOCKS_THE_THREAD = True
 
 
 def sleep(seconds: float) -> None:
@@ -38,7 +27,11 @@ def sleep(seconds: float) -> None:
 
 
 def run_in_thread(func: Callable[[], T]) -> T:
-    """Call a blocking function in the calling thread (the twin of the non-blocking variant's).
+    """Run a blocking function in a worker thread and wait for it (the twin of the async one's).
+
+    An interrupt (Ctrl-C, a notebook's "interrupt") reaches the caller at
+    once, while the thread runs ``func`` to its end; on Windows before Python
+    3.14 it comes when the thread is done.
 
     Parameters
     ----------
@@ -48,9 +41,19 @@ def run_in_thread(func: Callable[[], T]) -> T:
     Returns
     -------
     T
-        What ``func`` returned.
+        What ``func`` returned; what it raised is raised here.
     """
-    return func()
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(func())
+        except BaseException as exc:  # for the caller, not the thread's excepthook
+            future.set_exception(exc)
+
+    run_in_context = contextvars.copy_context().run
+    threading.Thread(target=run_in_context, args=(run,), name="albert-worker", daemon=True).start()
+    return future.result()
 
 
 def monotonic() -> float:
@@ -74,88 +77,3 @@ class Lock:
         tb: TracebackType | None,
     ) -> None:
         self._lock.release()
-
-
-class Detached(Generic[T]):
-    """Work run in a thread of its own, which runs on if its caller is interrupted.
-
-    The twin of the non-blocking variant's detached task: a KeyboardInterrupt
-    (Ctrl-C, a notebook's "interrupt") reaches a caller waiting on `result`
-    at once while the work goes on. The work must keep its own result where
-    it is needed; a failure nobody waits for any more is dropped.
-
-    Parameters
-    ----------
-    func : Callable[[], T]
-        The function to run (use ``functools.partial`` for arguments).
-    seconds : float
-        How long after its start `result` and `settle` wait for the work at
-        most (``math.inf``: unbounded). A thread cannot be stopped: the work's
-        own timeouts must end it.
-    """
-
-    def __init__(self, func: Callable[[], T], seconds: float) -> None:
-        self._func: Callable[[], T] | None = func
-        self._seconds = seconds
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._deadline = math.inf
-        self._value: T | None = None
-        self._error: BaseException | None = None
-
-    def start(self) -> None:
-        """Start the work in a thread of its own."""
-        self._deadline = time.monotonic() + self._seconds
-        run_in_context = contextvars.copy_context().run
-        self._thread = threading.Thread(
-            target=run_in_context, args=(self._run,), name="albert-work", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self) -> None:
-        func, self._func = self._func, None  # let go of what it holds once it ends
-        try:
-            self._value = func()  # type: ignore[misc]
-        except BaseException as exc:  # for the caller, not the thread's excepthook
-            self._error = exc
-        finally:
-            self._done.set()
-
-    def _wait(self) -> bool:
-        while not self._done.wait(min(_WAIT_SLICE, max(self._deadline - time.monotonic(), 0.0))):
-            thread = self._thread
-            if time.monotonic() >= self._deadline or thread is None or not thread.is_alive():
-                return self._done.is_set()
-        return True
-
-    def result(self) -> T:
-        """Wait for the work to end, and return its value (or raise its exception).
-
-        Returns
-        -------
-        T
-            What the work returned.
-
-        Raises
-        ------
-        TimeoutError
-            If the work did not end within its ``seconds`` (it runs on).
-        """
-        if not self._wait():
-            raise TimeoutError(f"did not finish within {self._seconds:g} s")
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
-
-    def settle(self) -> None:
-        """Wait for started work to end, until its ``seconds`` are up; its outcome is not raised.
-
-        For a caller about to take away what the work needs (such as closing
-        its HTTP client).
-        """
-        self._wait()
-
-
-#: The longest one uninterrupted wait for a worker: on Windows before Python
-#: 3.14 a KeyboardInterrupt cannot end a wait on a lock, only come after it.
-_WAIT_SLICE = 0.1

@@ -14,7 +14,12 @@ from albert._sync.collections.chat_folders import ChatFolderCollection
 from albert._sync.collections.chat_messages import ChatMessageCollection
 from albert._sync.collections.chat_sessions import ChatSessionCollection
 from albert._sync.session import AlbertSession, TimeoutTypes
-from albert.core.auth import AlbertClientCredentials, AlbertSSOClient, AuthManager, auth_from_env
+from albert.auth.managers import (
+    AlbertClientCredentials,
+    AlbertSSOClient,
+    AuthManager,
+    auth_from_env,
+)
 from albert.core.config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 
@@ -36,11 +41,10 @@ class Albert:
         A static JWT token. Falls back to the ``ALBERT_TOKEN`` environment
         variable when no ``auth_manager`` is given.
     auth_manager : AlbertClientCredentials | AlbertSSOClient | None, optional
-        An authentication manager: tokens are fetched through this client's
-        connection pool, cached, and refreshed a minute before they expire
-        (concurrent requests share one refresh). Give either ``token`` or
-        ``auth_manager``. Its ``base_url`` is the client's when ``base_url``
-        is left out, and must agree with it otherwise.
+        An authentication manager: tokens are fetched, cached, and refreshed
+        a minute before they expire (concurrent requests share one refresh).
+        Give either ``token`` or ``auth_manager``. Its ``base_url`` is the
+        client's when ``base_url`` is left out, and must agree with it otherwise.
     session : AlbertSession | None, optional
         A fully configured session. When given, pass none of the other
         connection arguments: they would be ignored, so they are refused.
@@ -307,11 +311,7 @@ class Albert:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     def close(self) -> None:
-        """Close the underlying HTTP client (unless it was given), after a token refresh under way.
-
-        A refresh whose caller was cancelled runs on to keep the token the
-        server rotated; closing waits for it, so that it is not cut.
-        """
+        """Close the underlying HTTP client, unless it was given."""
         self.session.close()
 
     def __enter__(self) -> Albert:

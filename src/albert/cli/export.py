@@ -342,8 +342,8 @@ def _markdown(export: Export) -> str:
 def _client(local: bool) -> Albert:
     """Return a client for the service the environment names (the emulator's URL with local)."""
     from albert import Albert
+    from albert.auth.managers import AlbertClientCredentials, auth_from_env
     from albert.cli.serve import DEFAULT_PORT
-    from albert.core.auth import AlbertClientCredentials, auth_from_env
     from albert.exceptions import AlbertAuthError
 
     base_url = None

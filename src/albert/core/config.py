@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import httpx
 
+from albert._sendable import check_text
 from albert._version import __version__
-from albert.core.sendable import check_text
 from albert.exceptions import AlbertAuthError
 
 __all__ = [

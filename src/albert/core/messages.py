@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from albert.core.jsonwalk import JSONTooDeepError, map_strings
+from albert._jsonwalk import JSONTooDeepError, map_strings
+from albert._sendable import READABLE_JSON_DEPTH, check_text, clean_surrogates
 from albert.core.responses import decode_error, missing_id_error
-from albert.core.sendable import READABLE_JSON_DEPTH, check_text, clean_surrogates
 from albert.resources.base import validate_server_python
 from albert.resources.chats import ChatMessage
 
@@ -64,7 +64,7 @@ def message_create_body(message: ChatMessage) -> tuple[str, dict[str, Any]]:
     ValueError
         If ``message.parent_id`` is not set, ``message.sequence`` is empty,
         or the message holds what JSON cannot carry or is nested too deeply
-        to be read back (see `albert.core.sendable.check_json`).
+        to be read back (see `albert._sendable.check_json`).
     """
     if not message.parent_id:
         raise ValueError(

@@ -6,7 +6,7 @@ import operator
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from albert.core.sendable import check_text
+from albert._sendable import check_text
 
 __all__ = ["PageCursor"]
 

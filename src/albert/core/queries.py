@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from albert.core.sendable import check_text
+from albert._sendable import check_text
 from albert.core.sentinels import NotGiven
 from albert.resources.chats import ChatComponentType, ChatFlagType, ChatSessionKind
 

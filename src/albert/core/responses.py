@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from albert.core.jsonwalk import JSONTooDeepError, map_strings
+from albert._jsonwalk import JSONTooDeepError, map_strings
+from albert._sendable import READABLE_JSON_DEPTH, clean_surrogates
 from albert.core.redaction import blank_secret
-from albert.core.sendable import READABLE_JSON_DEPTH, clean_surrogates
 from albert.exceptions import (
     BODY_EXCERPT_CHARS,
     AlbertClientClosedError,

@@ -23,15 +23,13 @@ Waits grow exponentially from 0.5 s with full jitter, capped at 8 s; a
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import httpx
 
-from albert.exceptions import AlbertHTTPError, AlbertTransportError
+from albert.exceptions import AlbertHTTPError, AlbertTransportError, parse_retry_after
 
 __all__ = [
     "AttemptState",
@@ -55,39 +53,6 @@ NOTHING_SENT_ERRORS: tuple[type[Exception], ...] = (
 _TOKEN_REQUEST_FAILURE = "_albert_token_request_failure"
 
 E = TypeVar("E", bound=BaseException)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Return the wait a ``Retry-After`` header asks for, in seconds.
-
-    Parameters
-    ----------
-    value : str | None
-        The header: a number of seconds or an HTTP date.
-    now : float | None, optional
-        The current POSIX time, for HTTP dates (defaults to ``time.time()``).
-
-    Returns
-    -------
-    float | None
-        Seconds to wait (never negative), or ``None`` when the header is
-        missing or unreadable.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 def mark_token_request_failure(exc: E) -> E:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from albert._sendable import check_text
 from albert.core.config import API_PREFIX
-from albert.core.sendable import check_text
 
 __all__ = ["path_segment", "api_path"]
 

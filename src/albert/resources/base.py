@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from albert.core.sendable import RESOURCE_DEPTH, check_json
+from albert._sendable import RESOURCE_DEPTH, check_json
 
 __all__ = [
     "AuditFields",

@@ -9,10 +9,10 @@ from pydantic import validate_call
 from albert._async.collections.base import BaseCollection
 from albert._async.paginator import AsyncAlbertPaginator
 from albert._async.session import AsyncAlbertSession
+from albert._sendable import CONTENT_DEPTH, check_json
 from albert.core.messages import created_message, message_create_body, require_sequence
 from albert.core.queries import update_operations
 from albert.core.responses import decode_model
-from albert.core.sendable import CONTENT_DEPTH, check_json
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatComponentType, ChatMessage
 

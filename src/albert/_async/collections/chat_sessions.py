@@ -7,9 +7,9 @@ from pydantic import validate_call
 from albert._async.collections.base import BaseCollection
 from albert._async.paginator import AsyncAlbertPaginator
 from albert._async.session import AsyncAlbertSession
+from albert._sendable import check_text
 from albert.core.queries import session_filters, update_operations
 from albert.core.responses import decode_created, decode_model
-from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatSession, ChatSessionKind

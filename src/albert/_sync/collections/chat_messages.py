@@ -8,13 +8,13 @@ from typing import Any
 
 from pydantic import validate_call
 
+from albert._sendable import CONTENT_DEPTH, check_json
 from albert._sync.collections.base import BaseCollection
 from albert._sync.paginator import AlbertPaginator
 from albert._sync.session import AlbertSession
 from albert.core.messages import created_message, message_create_body, require_sequence
 from albert.core.queries import update_operations
 from albert.core.responses import decode_model
-from albert.core.sendable import CONTENT_DEPTH, check_json
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatComponentType, ChatMessage
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pydantic import validate_call
 
+from albert._sendable import check_text
 from albert._sync.collections.base import BaseCollection
 from albert._sync.paginator import AlbertPaginator
 from albert._sync.session import AlbertSession
 from albert.core.queries import session_filters, update_operations
 from albert.core.responses import decode_created, decode_model
-from albert.core.sendable import check_text
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.core.urls import path_segment
 from albert.resources.chats import ChatSession, ChatSessionKind
