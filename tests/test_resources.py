@@ -26,10 +26,13 @@ def test_enums_have_the_documented_values() -> None:
         "image",
         "reasoning_block",
         "notebook_citation",
+        "document_citation",
         "product_card",
         "ingredient_card",
         "tool_call",
         "error",
+        "plan",
+        "permission_request",
     ]
     assert [m.value for m in ChatUserType] == ["user", "system"]
     assert [m.value for m in ChatRole] == ["user", "assistant"]

@@ -29,10 +29,13 @@ class ChatComponentType(ServerEnum):
     IMAGE = "image"
     REASONING_BLOCK = "reasoning_block"
     NOTEBOOK_CITATION = "notebook_citation"
+    DOCUMENT_CITATION = "document_citation"
     PRODUCT_CARD = "product_card"
     INGREDIENT_CARD = "ingredient_card"
     TOOL_CALL = "tool_call"
     ERROR = "error"
+    PLAN = "plan"
+    PERMISSION_REQUEST = "permission_request"
 
 
 class ChatUserType(ServerEnum):
