@@ -33,6 +33,7 @@ from albert.resources.chats import (
     ChatUserType,
 )
 from albert.testing._extra import missing_extra
+from albert.testing.assistant_backend import AssistantBackend
 from albert.testing.faults import FaultInjector
 from albert.testing.store import Doc, Entry, Store, open_store
 
@@ -272,6 +273,7 @@ class EmulatorApp:
         self.tenants = tuple(tenants)
         self._sso_emails = None if sso_emails is None else {e.lower() for e in sso_emails}
         self.faults = FaultInjector()
+        self.assistant = AssistantBackend(self)  # /api/chat, /api/cancel: an assistant-ui backend
         self.starlette = Starlette(
             routes=self._routes(),
             exception_handlers={
@@ -414,6 +416,8 @@ class EmulatorApp:
             ("GET", f + "/{fid}", self._get_folder, True),
             ("PATCH", f + "/{fid}", self._update_folder, True),
             ("DELETE", f + "/{fid}", self._delete_folder, True),
+            ("POST", "/api/chat", self.assistant.chat, True),
+            ("POST", "/api/cancel", self.assistant.cancel, True),
             ("GET", f"{ADMIN_PREFIX}/health", self._admin_health, False),
             ("GET", f"{ADMIN_PREFIX}/faults", self._admin_list_faults, True),
             ("POST", f"{ADMIN_PREFIX}/faults", self._admin_plan_fault, True),
