@@ -278,8 +278,8 @@ class MessageAccumulator:
             part.args = dict(args) if isinstance(args, Mapping) else _parsed_args(part.text)
         elif kind == "tool-result":
             part = self._calls.get(str(data.get("toolCallId", "")))
-            if part is not None:
-                _set_result(part, data.get("result"), data.get("isError"))
+            if part is not None:  # the data stream sends isError only when it is true
+                _set_result(part, data.get("result"), data.get("isError", False))
         elif kind in ("source", "file"):
             self._parts.append(_Part(kind, payload=dict(data)))
         else:

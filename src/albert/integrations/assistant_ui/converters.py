@@ -28,8 +28,11 @@ assistant messages, but the sync-server API (``assistant_ui.types``) types an
 assistant message as text and tool-call parts only, and the output of this
 module conforms to those types: what assistant-ui cannot type natively is a
 tool-call part named after the component type, which is how assistant-ui
-renders custom UI. A user message admits text, image and file parts only: a
-user component with no natural part (rare) travels as a file part of type
+renders custom UI. A component whose content does not fit its natural part
+(a text whose content is an object, a tool call without a tool name, ...)
+takes that route too: tool names equal to a component type are reserved.
+A user message admits text, image and file parts only: a user component with
+no natural part (rare) travels as a file part of type
 ``application/vnd.albert.<component type>+json`` holding its content as JSON.
 """
 
@@ -227,6 +230,7 @@ def _is_tool_call(component: ChatMessage) -> bool:
         and content["toolName"] not in COMPONENT_TOOL_NAMES
         and isinstance(content.get("args"), dict)
         and isinstance(content.get("isError", False), bool)
+        and ("isError" not in content or "result" in content)  # else isError would be lost
     )
 
 
@@ -329,6 +333,7 @@ class _Component:
     role: ChatRole
     content: str | dict[str, Any]
     component_id: str | None = None
+    call_id: str | None = None  # a tool call's id: its results are put into its content
 
 
 @dataclass
@@ -436,9 +441,8 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
                 if component is None:
                     continue
                 components.append(component)
-                if component.kind == ChatComponentType.TOOL_CALL:
-                    assert isinstance(component.content, dict)
-                    calls[component.content["toolCallId"]] = component
+                if component.call_id is not None:
+                    calls[component.call_id] = component
         if components:
             requests.append(_Request(request_id, index, components))
     return requests
@@ -596,7 +600,7 @@ def _tool_call_component(part: Mapping[str, Any], where: str) -> _Component:
     content: dict[str, Any] = {"toolCallId": call_id, "toolName": name, "args": dict(args)}
     if "result" in part:  # assistant-ui's own messages keep the result on the call
         _set_result(content, part.get("result"), part.get("isError"), where)
-    return _Component(ChatComponentType.TOOL_CALL, ChatRole.ASSISTANT, content)
+    return _Component(ChatComponentType.TOOL_CALL, ChatRole.ASSISTANT, content, call_id=call_id)
 
 
 def _set_result(content: dict[str, Any], result: Any, is_error: Any, where: str) -> None:

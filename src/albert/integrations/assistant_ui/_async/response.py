@@ -61,7 +61,7 @@ class AsyncChatResponse:
         self.http_response = response
         self.format: StreamFormat | None = stream_format(response.headers.get("content-type"))
         self._accumulator = MessageAccumulator(message_id=message_id, state=state)
-        self._source: AsyncIterator[AssistantEvent] | None = None
+        self._raw: Any = None  # the body's events or lines, being read
         self._finished = False
 
     def __repr__(self) -> str:
@@ -168,10 +168,13 @@ class AsyncChatResponse:
     async def _next(self) -> tuple[AssistantEvent, str | None]:
         if self._finished:
             raise StopAsyncIteration
-        if self._source is None:
-            self._source = self._events()
         try:
-            event = await self._source.__anext__()
+            while True:
+                if self._raw is None:
+                    self._raw = self._opened()
+                event = self._decoded(await self._raw.__anext__())
+                if event is not None:
+                    break
         except StopAsyncIteration:
             await self.aclose()
             raise
@@ -189,31 +192,24 @@ class AsyncChatResponse:
             raise
         return event, self._accumulator.add(event)
 
-    async def _events(self) -> AsyncIterator[AssistantEvent]:
+    def _opened(self) -> Any:
+        """Start reading the body: its server-sent events, or its lines."""
         if self.format == ASSISTANT_TRANSPORT:
-            source = _sse.httpx_sse().EventSource(self.http_response)
-            async for sse in source.aiter_sse():
-                event = self._decoded(decode_sse_data, sse.data)
-                if event is not None:
-                    yield event
-        elif self.format == DATA_STREAM:
-            async for line in self.http_response.aiter_lines():
-                event = self._decoded(decode_data_stream_line, line)
-                if event is not None:
-                    yield event
-        else:
-            raise self._decode_error(
-                "expected a text/event-stream (assistant transport) or text/plain (AI SDK data "
-                "stream) body, got "
-                f"{self.http_response.headers.get('content-type', 'no content type')}"
-            )
+            return _sse.httpx_sse().EventSource(self.http_response).aiter_sse()
+        if self.format == DATA_STREAM:
+            return self.http_response.aiter_lines()
+        raise self._decode_error(
+            "expected a text/event-stream (assistant transport) or text/plain (AI SDK data "
+            f"stream) body, got {self.http_response.headers.get('content-type', 'no content type')}"
+        )
 
-    def _decoded(self, decode: Any, text: str) -> AssistantEvent | None:
+    def _decoded(self, item: Any) -> AssistantEvent | None:
         try:
-            event: AssistantEvent | None = decode(text)
+            if self.format == ASSISTANT_TRANSPORT:
+                return decode_sse_data(item.data)
+            return decode_data_stream_line(item)
         except ValueError as exc:
             raise self._decode_error(str(exc)) from None
-        return event
 
     def _decode_error(self, detail: str) -> AlbertDecodeError:
         request = self.http_response.request
@@ -229,7 +225,12 @@ class AsyncChatResponse:
     async def aclose(self) -> None:
         """Close the stream (the rest is not read) and release the connection."""
         self._finished = True
-        await self.http_response.aclose()
+        raw, self._raw = self._raw, None
+        try:
+            if raw is not None:
+                await raw.aclose()
+        finally:
+            await self.http_response.aclose()
 
     async def __aenter__(self) -> AsyncChatResponse:
         return self

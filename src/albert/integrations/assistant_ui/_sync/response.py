@@ -63,7 +63,7 @@ class ChatResponse:
         self.http_response = response
         self.format: StreamFormat | None = stream_format(response.headers.get("content-type"))
         self._accumulator = MessageAccumulator(message_id=message_id, state=state)
-        self._source: Iterator[AssistantEvent] | None = None
+        self._raw: Any = None  # the body's events or lines, being read
         self._finished = False
 
     def __repr__(self) -> str:
@@ -170,10 +170,13 @@ class ChatResponse:
     def _next(self) -> tuple[AssistantEvent, str | None]:
         if self._finished:
             raise StopIteration
-        if self._source is None:
-            self._source = self._events()
         try:
-            event = self._source.__next__()
+            while True:
+                if self._raw is None:
+                    self._raw = self._opened()
+                event = self._decoded(self._raw.__next__())
+                if event is not None:
+                    break
         except StopIteration:
             self.close()
             raise
@@ -191,31 +194,24 @@ class ChatResponse:
             raise
         return event, self._accumulator.add(event)
 
-    def _events(self) -> Iterator[AssistantEvent]:
+    def _opened(self) -> Any:
+        """Start reading the body: its server-sent events, or its lines."""
         if self.format == ASSISTANT_TRANSPORT:
-            source = _sse.httpx_sse().EventSource(self.http_response)
-            for sse in source.iter_sse():
-                event = self._decoded(decode_sse_data, sse.data)
-                if event is not None:
-                    yield event
-        elif self.format == DATA_STREAM:
-            for line in self.http_response.iter_lines():
-                event = self._decoded(decode_data_stream_line, line)
-                if event is not None:
-                    yield event
-        else:
-            raise self._decode_error(
-                "expected a text/event-stream (assistant transport) or text/plain (AI SDK data "
-                "stream) body, got "
-                f"{self.http_response.headers.get('content-type', 'no content type')}"
-            )
+            return _sse.httpx_sse().EventSource(self.http_response).iter_sse()
+        if self.format == DATA_STREAM:
+            return self.http_response.iter_lines()
+        raise self._decode_error(
+            "expected a text/event-stream (assistant transport) or text/plain (AI SDK data "
+            f"stream) body, got {self.http_response.headers.get('content-type', 'no content type')}"
+        )
 
-    def _decoded(self, decode: Any, text: str) -> AssistantEvent | None:
+    def _decoded(self, item: Any) -> AssistantEvent | None:
         try:
-            event: AssistantEvent | None = decode(text)
+            if self.format == ASSISTANT_TRANSPORT:
+                return decode_sse_data(item.data)
+            return decode_data_stream_line(item)
         except ValueError as exc:
             raise self._decode_error(str(exc)) from None
-        return event
 
     def _decode_error(self, detail: str) -> AlbertDecodeError:
         request = self.http_response.request
@@ -231,7 +227,12 @@ class ChatResponse:
     def close(self) -> None:
         """Close the stream (the rest is not read) and release the connection."""
         self._finished = True
-        self.http_response.close()
+        raw, self._raw = self._raw, None
+        try:
+            if raw is not None:
+                raw.close()
+        finally:
+            self.http_response.close()
 
     def __enter__(self) -> ChatResponse:
         return self
