@@ -68,13 +68,14 @@ class FakeAlbert:
         self.page_size = page_size
         self.fail_creates_after: int | None = None  # creates that succeed before a 503
         self.creates = 0
+        self.stale_listing = False  # listings miss what is stored (a concurrent save's)
         self.router = router
-        router.get(url__regex=rf"{SESSIONS}/source/(?P<source>[^/]+)$").mock(
+        router.get(path__regex=rf"{SESSIONS}/source/(?P<source>[^/]+)$").mock(
             side_effect=self._by_source
         )
         router.post(SESSIONS).mock(side_effect=self._create_session)
-        router.get(url__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(side_effect=self._list)
-        router.post(url__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(
+        router.get(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(side_effect=self._list)
+        router.post(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(
             side_effect=self._create
         )
 
@@ -119,7 +120,7 @@ class FakeAlbert:
         )
 
     def _list(self, request: httpx.Request, sid: str) -> httpx.Response:
-        items = self.ordered(sid)
+        items = [] if self.stale_listing else self.ordered(sid)
         start = int(request.url.params.get("startKey", "0"))
         page = items[start : start + self.page_size]
         answer: dict[str, Any] = {"Items": page}
