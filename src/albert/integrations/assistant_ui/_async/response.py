@@ -126,22 +126,16 @@ class AsyncChatResponse:
         event, _ = await self._next()
         return event
 
-    async def iter_text(self) -> AsyncIterator[str]:
+    def iter_text(self) -> AsyncIterator[str]:
         """Iterate over the text the answer grows by, as it arrives.
 
-        Yields
-        ------
-        str
+        Returns
+        -------
+        AsyncIterator[str]
             Each piece of text added to a text part (events of other kinds
             are folded into `messages` all the same).
         """
-        while True:
-            try:
-                _, delta = await self._next()
-            except StopAsyncIteration:
-                return
-            if delta:
-                yield delta
+        return _TextStream(self)
 
     async def final_messages(self) -> list[AssistantUIMessage]:
         """Read the rest of the stream and return the messages it adds up to.
@@ -242,3 +236,19 @@ class AsyncChatResponse:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class _TextStream:
+    """The text pieces of a response (an iterator object: leaving it early leaves nothing open)."""
+
+    def __init__(self, response: AsyncChatResponse) -> None:
+        self._response = response
+
+    def __aiter__(self) -> _TextStream:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            _, delta = await self._response._next()
+            if delta:
+                return delta

@@ -131,19 +131,13 @@ class ChatResponse:
     def iter_text(self) -> Iterator[str]:
         """Iterate over the text the answer grows by, as it arrives.
 
-        Yields
-        ------
-        str
+        Returns
+        -------
+        AsyncIterator[str]
             Each piece of text added to a text part (events of other kinds
             are folded into `messages` all the same).
         """
-        while True:
-            try:
-                _, delta = self._next()
-            except StopIteration:
-                return
-            if delta:
-                yield delta
+        return _TextStream(self)
 
     def final_messages(self) -> list[AssistantUIMessage]:
         """Read the rest of the stream and return the messages it adds up to.
@@ -244,3 +238,19 @@ class ChatResponse:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _TextStream:
+    """The text pieces of a response (an iterator object: leaving it early leaves nothing open)."""
+
+    def __init__(self, response: ChatResponse) -> None:
+        self._response = response
+
+    def __iter__(self) -> _TextStream:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            _, delta = self._response._next()
+            if delta:
+                return delta
