@@ -12,7 +12,9 @@ The stream is assistant transport (server-sent events) unless the request
 accepts ``text/plain`` and not ``text/event-stream``: then it is the AI SDK
 data stream. A request with ``messages`` carries the whole thread (the older
 runtimes); otherwise the thread is loaded from the chat session and the
-request's ``commands`` are applied to it.
+request's ``commands`` are applied to it. When a save fails, the error is
+streamed, and the thread's next chat goes on from the thread the backend had,
+so that its save stores what the failed one missed.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class AssistantBackend:
         self.tools: dict[str, Callable[[Mapping[str, Any]], Any]] = {"count_words": count_words}
         self._runs: dict[str, _Run] = {}
         self._saving: set[asyncio.Future[str]] = set()
+        self._unsaved: dict[str, list[dict[str, Any]]] = {}  # threads whose last save failed
 
     def running(self, thread_id: str) -> bool:
         """Tell whether a chat of the thread is being answered.
@@ -180,7 +183,12 @@ class AssistantBackend:
                 thread = [dict(m) for m in messages if isinstance(m, Mapping)]
             else:
                 commands = payload.get("commands") or []
-                thread = apply_commands(await aload_thread(albert, thread_id), commands)
+                # A thread whose last save failed goes on from what the backend had: saving
+                # it this time stores what the failed save missed.
+                base = self._unsaved.get(thread_id)
+                if base is None:
+                    base = await aload_thread(albert, thread_id)
+                thread = apply_commands(base, commands)
         except ValueError as exc:
             await http.aclose()
             raise ApiError(400, str(exc)) from None
@@ -370,11 +378,14 @@ class _Script:
             thread.append({"role": "assistant", "content": parts, "unstable_id": self._message_id})
         if results:
             thread.append({"role": "tool", "content": results})
+        unsaved = self._backend._unsaved
         try:
             await asave_thread(self._albert, self._run.thread_id, thread)
         except (AlbertException, ValueError) as exc:
             _log.warning("the thread %r was not saved: %s", self._run.thread_id, exc)
+            unsaved[self._run.thread_id] = thread
             return f"the thread was not saved in Albert: {exc}"
         finally:
             await self._http.aclose()
+        unsaved.pop(self._run.thread_id, None)
         return ""
