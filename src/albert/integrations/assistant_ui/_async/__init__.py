@@ -1,4 +1,4 @@
-"""The async variant of the assistant-ui client and of thread saving (hand-written).
+"""One variant of the assistant-ui thread client and of thread saving.
 
-The sync variant, `albert.integrations.assistant_ui._sync`, is generated from it.
+``_async`` is written by hand; ``_sync`` is generated from it (scripts/unasync.py).
 """
