@@ -1,4 +1,5 @@
 """One variant of the assistant-ui thread client and of thread saving.
 
-``_async`` is written by hand; ``_sync`` is generated from it (scripts/unasync.py).
+The asynchronous tree is written by hand; the synchronous one is generated from
+it by scripts/unasync.py.
 """

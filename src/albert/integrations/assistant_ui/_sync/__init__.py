@@ -2,5 +2,6 @@
 # Change the async source and run `nox -s generate` (or python scripts/unasync.py).
 """One variant of the assistant-ui thread client and of thread saving.
 
-``_sync`` is written by hand; ``_sync`` is generated from it (scripts/unasync.py).
+The asynchronous tree is written by hand; the synchronous one is generated from
+it by scripts/unasync.py.
 """
