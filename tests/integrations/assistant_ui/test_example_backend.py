@@ -117,7 +117,7 @@ def over_a_socket(example: ModuleType) -> Iterator[str]:
 def test_over_a_socket_the_answer_streams_and_a_cancelled_one_is_saved(
     over_a_socket: str, example: ModuleType, albert_server: LocalAlbert
 ) -> None:
-    example.WORD_DELAY = 0.05
+    example.WORD_DELAY = 0.1  # the answer takes over a second: time to cancel it half-way
     with AssistantClient(over_a_socket) as client:
         thread = client.threads("example-3")
         response = thread.chat(commands=said("Tell me everything."))

@@ -58,6 +58,7 @@ def wait_until_idle(server: LocalAlbert, thread_id: str) -> None:
 
 
 def test_the_answer_streams_word_by_word(server: LocalAlbert, assistant: AssistantClient) -> None:
+    server.app.assistant.word_delay = 0.1  # the answer takes half a second after its first word
     response = assistant.threads("t-1").chat(commands=said("Count to six."))
     assert response.format == "assistant-transport"
     pieces = []
