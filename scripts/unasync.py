@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TREES = [
     ("src/albert/_async", "src/albert/_sync"),
     ("tests/_async", "tests/_sync"),
+    ("src/albert/integrations/assistant_ui/_async", "src/albert/integrations/assistant_ui/_sync"),
+    ("tests/integrations/assistant_ui/_async", "tests/integrations/assistant_ui/_sync"),
 ]
 
 #: Name tokens renamed on top of unasync's defaults (``__aenter__``,
@@ -44,10 +46,20 @@ REPLACEMENTS = {
     "AsyncAlbertPaginator": "AlbertPaginator",
     "AsyncTokenProvider": "TokenProvider",
     "CollectOnAwait": "NothingToAwait",
+    # albert.integrations.assistant_ui
+    "AsyncAssistantClient": "AssistantClient",
+    "AsyncThreadClient": "ThreadClient",
+    "AsyncChatResponse": "ChatResponse",
+    "asave_thread": "save_thread",
+    "aload_thread": "load_thread",
+    "async_headers": "sync_headers",
     # httpx and tenacity
     "AsyncClient": "Client",
     "AsyncRetrying": "Retrying",
     "aclose": "close",
+    "aread": "read",
+    "aiter_lines": "iter_lines",
+    "aiter_sse": "iter_sse",  # httpx-sse
     # module paths
     "_async": "_sync",
     "async_primitives": "sync_primitives",

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from albert.cli.demo_assistant import walk_assistant_ui
+
 if TYPE_CHECKING:
     from albert import Albert, AsyncAlbert
     from albert.resources.chats import ChatMessage
@@ -134,6 +136,7 @@ def run_demo(out: TextIO) -> None:
         say("", "\n== AsyncAlbert (async client)")
         anyio.run(_walk_async, server, say)
         elapsed = (time.perf_counter() - started) * 1000
+        walk_assistant_ui(server, out)
     say("", f"\nDone: both clients walked the main job in {elapsed:.0f} ms.")
 
 

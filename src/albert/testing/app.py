@@ -80,6 +80,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
         raise
     raise error from exc
 
+from albert.testing.assistant_backend import AssistantBackend
 from albert.testing.credentials import DEFAULT_CLIENT_ID, remember, resolve_credentials
 from albert.testing.faults import FaultInjector
 from albert.testing.store import Doc, Entry, NotAnEmulatorDatabase, Order, Store, open_store
@@ -246,6 +247,7 @@ class EmulatorApp:
         self.token_lifetime = float(token_lifetime)
         self.tenants = tuple(tenants)
         self.faults = FaultInjector()
+        self.assistant = AssistantBackend(self)  # /api/chat, /api/cancel: an assistant-ui backend
         self.starlette = Starlette(
             routes=self._routes(),
             exception_handlers={
@@ -487,6 +489,8 @@ class EmulatorApp:
             ("GET", f + "/{fid}", self._get_folder, True, ()),
             ("PATCH", f + "/{fid}", self._update_folder, True, ()),
             ("DELETE", f + "/{fid}", self._delete_folder, True, ()),
+            ("POST", "/api/chat", self.assistant.chat, True, ()),
+            ("POST", "/api/cancel", self.assistant.cancel, True, ()),
             ("GET", f"{ADMIN_PREFIX}/health", self._admin_health, False, ()),
             ("GET", f"{ADMIN_PREFIX}/faults", self._admin_list_faults, True, ()),
             ("POST", f"{ADMIN_PREFIX}/faults", self._admin_plan_fault, True, ()),

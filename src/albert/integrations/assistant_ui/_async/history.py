@@ -1,0 +1,132 @@
+"""Keeping assistant-ui threads in Albert: `asave_thread` and `aload_thread`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from albert.exceptions import ConflictError, NotFoundError
+from albert.integrations.assistant_ui.converters import (
+    AssistantUIMessage,
+    materialise,
+    plan_components,
+    to_assistant_ui,
+)
+from albert.integrations.assistant_ui.saving import SavedThread, missing_components, thread_name
+from albert.resources.chats import ChatSession
+
+if TYPE_CHECKING:
+    from albert._async.client import AsyncAlbert
+
+__all__ = ["aload_thread", "asave_thread"]
+
+
+async def asave_thread(
+    client: AsyncAlbert,
+    thread_id: str,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    name: str | None = None,
+) -> SavedThread:
+    """Save an assistant-ui thread into Albert chat history; store only what is not stored yet.
+
+    The thread is the chat session whose ``source_session_id`` is
+    ``thread_id``, created when there is none. Its messages are converted
+    (`from_assistant_ui`) and the components the session does not hold yet
+    (by request id and sequence) are created, in order. Saving the same
+    thread twice creates nothing the second time; saving again after a
+    failure part-way stores the rest, without duplicates.
+
+    Parameters
+    ----------
+    client : AsyncAlbert
+        The Albert client.
+    thread_id : str
+        The thread's id.
+    messages : Sequence[dict]
+        The whole thread, as assistant-ui messages (what `aload_thread`
+        returned, with the new messages after it).
+    name : str | None, optional
+        The name of the session, if it is created (default: the first user
+        text, shortened).
+
+    Returns
+    -------
+    SavedThread
+        The session, and the components this call created.
+
+    Raises
+    ------
+    ValueError
+        If ``thread_id`` is empty or a message cannot be stored
+        (see `from_assistant_ui`); nothing is sent.
+    AlbertHTTPError, AlbertTransportError
+        If a call failed: what was created before stays, and saving again
+        completes it.
+    """
+    if not isinstance(thread_id, str) or not thread_id:
+        raise ValueError("thread_id must be a non-empty string")
+    planned = plan_components(messages)  # bad input fails here, before anything is sent
+    session, created_now = await _thread_session(
+        client, thread_id, name or thread_name(messages, thread_id)
+    )
+    session_id = session.id or ""
+    components = materialise(planned, session_id=session_id)
+    stored = (
+        []
+        if created_now
+        else [m async for m in client.chat_messages.get_all(session_id=session_id)]
+    )
+    created = []
+    for component in missing_components(components, stored):
+        try:
+            created.append(await client.chat_messages.create(message=component))
+        except ConflictError:
+            continue  # stored meanwhile: by a concurrent save, or an attempt whose answer was lost
+    return SavedThread(session=session, created=created)
+
+
+async def aload_thread(client: AsyncAlbert, thread_id: str) -> list[AssistantUIMessage]:
+    """Load an assistant-ui thread from Albert chat history.
+
+    Parameters
+    ----------
+    client : AsyncAlbert
+        The Albert client.
+    thread_id : str
+        The thread's id (the ``source_session_id`` of its chat session).
+
+    Returns
+    -------
+    list[dict]
+        The thread as assistant-ui messages (`to_assistant_ui`); empty when
+        no session has this thread id (a new thread).
+
+    Raises
+    ------
+    ValueError
+        If ``thread_id`` is empty.
+    AlbertHTTPError, AlbertTransportError
+        If a call failed.
+    """
+    if not isinstance(thread_id, str) or not thread_id:
+        raise ValueError("thread_id must be a non-empty string")
+    try:
+        session = await client.chat_sessions.get_by_source_session_id(source_session_id=thread_id)
+    except NotFoundError:
+        return []
+    return to_assistant_ui(
+        [m async for m in client.chat_messages.get_all(session_id=session.id or "")]
+    )
+
+
+async def _thread_session(
+    client: AsyncAlbert, thread_id: str, name: str
+) -> tuple[ChatSession, bool]:
+    """Return the thread's session, and whether it was created now."""
+    try:
+        found = await client.chat_sessions.get_by_source_session_id(source_session_id=thread_id)
+    except NotFoundError:
+        new = ChatSession(name=name, source_session_id=thread_id)
+        return await client.chat_sessions.create(session=new), True
+    return found, False
