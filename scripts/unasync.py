@@ -48,6 +48,8 @@ REPLACEMENTS = {
     "AsyncClient": "Client",
     "AsyncRetrying": "Retrying",
     "aclose": "close",
+    # the CLI's export, which the demo's walk calls
+    "export_session_async": "export_session",
     # module paths
     "_async": "_sync",
     "async_primitives": "sync_primitives",

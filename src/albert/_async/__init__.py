@@ -1,1 +1,1 @@
-"""One variant of the client; `albert._async` is hand-written, `albert._sync` generated from it."""
+"""One variant of the client and of the demo's walk; async is written by hand, sync generated."""
