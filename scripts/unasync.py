@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TREES = [
     ("src/albert/_async", "src/albert/_sync"),
     ("tests/_async", "tests/_sync"),
+    ("src/albert/cli/_async", "src/albert/cli/_sync"),
     ("src/albert/integrations/assistant_ui/_async", "src/albert/integrations/assistant_ui/_sync"),
     ("tests/integrations/assistant_ui/_async", "tests/integrations/assistant_ui/_sync"),
 ]
@@ -60,6 +61,8 @@ REPLACEMENTS = {
     "aread": "read",
     "aiter_lines": "iter_lines",
     "aiter_sse": "iter_sse",  # httpx-sse
+    # the CLI's export, which the demo's walk calls
+    "export_session_async": "export_session",
     # module paths
     "_async": "_sync",
     "async_primitives": "sync_primitives",

@@ -26,6 +26,10 @@ ASKED = {
 CANCEL_AFTER = 6
 #: Seconds between two words of the emulator's answers in the demo.
 WORD_DELAY = 0.03
+#: The width the transcript keeps to (an 80-column terminal).
+WIDTH = 79
+#: Where a streamed answer's text starts on each of its lines.
+_INDENT = " " * 12
 
 
 class AssistantDemoFailed(RuntimeError):
@@ -51,6 +55,38 @@ def _part_line(part: dict[str, Any]) -> str:
     if part["type"] == "tool-result":
         return f"{part['toolName']} -> {part['result']}"
     return str(part["type"])
+
+
+class _StreamedLine:
+    """Prints an answer piece by piece as it streams, wrapped at `WIDTH` columns."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._column = 0
+
+    def start(self) -> None:
+        print(f"  {'streamed':<9} ", end="", file=self._out, flush=True)
+        self._column = len(_INDENT)
+
+    def piece(self, text: str) -> None:
+        for word in text.split(" "):
+            if not word:
+                continue
+            space = 1 if self._column > len(_INDENT) else 0
+            if self._column + space + len(word) > WIDTH:
+                print(f"\n{_INDENT}", end="", file=self._out)
+                self._column, space = len(_INDENT), 0
+            print(" " * space + word, end="", file=self._out, flush=True)
+            self._column += space + len(word)
+
+    def end(self, note: str = "") -> None:
+        if note:
+            self.piece(note)
+        print(file=self._out, flush=True)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def walk_assistant_ui(server: LocalAlbert, out: TextIO) -> None:
@@ -83,15 +119,17 @@ def walk_assistant_ui(server: LocalAlbert, out: TextIO) -> None:
         say("user", ASKED["demo-streamed"])
         started = time.perf_counter()
         response = thread.chat(commands=_said(ASKED["demo-streamed"]))
-        print(f"  {'streamed':<9} ", end="", file=out, flush=True)
+        line = _StreamedLine(out)
+        line.start()
         first: float | None = None
         for piece in response.iter_text():
             first = first if first is not None else time.perf_counter() - started
-            print(piece, end="", file=out, flush=True)
-        print(file=out, flush=True)
+            line.piece(piece)
+        line.end()
         answer = response.messages
         _check(len(answer) == 2 and answer[1]["role"] == "tool", "a tool call and its result")
-        say("tool", f"{_part_line(answer[0]['content'][0])} -> {answer[1]['content'][0]['result']}")
+        call = f"{_part_line(answer[0]['content'][0])} -> {answer[1]['content'][0]['result']}"
+        say("tool", _shorten(call, WIDTH - 12))
         total = time.perf_counter() - started
         say(
             "timing",
@@ -101,13 +139,14 @@ def walk_assistant_ui(server: LocalAlbert, out: TextIO) -> None:
         thread = client.threads("demo-cancelled")
         say("user", ASKED["demo-cancelled"])
         response = thread.chat(commands=_said(ASKED["demo-cancelled"]))
-        print(f"  {'streamed':<9} ", end="", file=out, flush=True)
+        line = _StreamedLine(out)
+        line.start()
         for count, piece in enumerate(response.iter_text(), 1):
-            print(piece, end="", file=out, flush=True)
+            line.piece(piece)
             if count == CANCEL_AFTER:
                 cancelled = thread.cancel().json()
                 _check(cancelled.get("cancelled") is True, "the backend to stop the run")
-        print(" [cancelled]", file=out, flush=True)
+        line.end("[cancelled]")
         partial = response.text
         full = server.app.assistant.reply(ASKED["demo-cancelled"])
         _check(len(partial.split()) < len(full.split()), "the answer to stop half-way")
@@ -123,6 +162,6 @@ def walk_assistant_ui(server: LocalAlbert, out: TextIO) -> None:
             say("loaded", f"thread {thread_id!r} from Albert: {len(loaded)} messages")
             for message in loaded:
                 parts = ", ".join(_part_line(part) for part in message["content"])
-                say("", f"            {message['role']:<9} {parts}")
+                say("", _shorten(f"            {message['role']:<9} {parts}", WIDTH - 2))
             _check(bool(loaded) and loaded[0]["role"] == "user", f"thread {thread_id} in Albert")
         _check(loaded[-1]["content"] == [{"type": "text", "text": partial}], "the partial answer")
