@@ -51,7 +51,7 @@ REPLACEMENTS = {
     "_async": "_sync",
     "async_primitives": "sync_primitives",
     "async_prefetch": "sync_prefetch",
-    "async_transport": "sync_transport",
+    "async_default_transport": "sync_default_transport",
 }
 
 #: Phrases translated in docstrings and comments (unasync only sees tokens).

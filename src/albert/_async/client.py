@@ -54,6 +54,11 @@ class AsyncAlbert:
         SDK's ``timeout`` (pass ``timeout=`` to choose it).
     limits : httpx.Limits | None, optional
         Connection pool limits of the httpx client the SDK creates.
+    httpx_transport : bool, optional
+        Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
+        stack, which the non-blocking client uses by default on asyncio and
+        uvloop. The blocking client, and any client under trio, always uses
+        httpx's own transport.
 
     Attributes
     ----------
@@ -92,6 +97,7 @@ class AsyncAlbert:
         max_retries: NotGivenOr[int] = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
+        httpx_transport: bool = False,
     ) -> None:
         if session is None:
             session = AsyncAlbertSession(
@@ -103,6 +109,7 @@ class AsyncAlbert:
                 max_retries=DEFAULT_MAX_RETRIES if max_retries is NOT_GIVEN else max_retries,
                 http_client=http_client,
                 limits=limits,
+                httpx_transport=httpx_transport,
             )
         elif not isinstance(session, AsyncAlbertSession):
             raise TypeError(f"session must be an AsyncAlbertSession, got {type(session).__name__}")
@@ -116,6 +123,7 @@ class AsyncAlbert:
                 "max_retries": max_retries is not NOT_GIVEN,
                 "http_client": http_client is not None,
                 "limits": limits is not None,
+                "httpx_transport": httpx_transport,
             }
             clashing = [name for name, was_given in given.items() if was_given]
             if clashing:
