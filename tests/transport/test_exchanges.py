@@ -180,7 +180,7 @@ async def test_an_idle_connection_the_server_closed_is_replaced(serve: Serve) ->
     assert server.connections == 3
 
 
-async def test_the_sdk_sends_through_it(serve: Serve) -> None:
+async def test_the_sdk_sends_through_it(serve: Serve, anyio_backend: object) -> None:
     session = {"id": "s1", "name": "n", "sourceSessionId": "x"}
     server = serve(
         answering(
@@ -191,6 +191,10 @@ async def test_the_sdk_sends_through_it(serve: Serve) -> None:
         assert isinstance(albert.session.http_client._transport, AiohttpTransport)
         assert (await albert.chat_sessions.get_by_id(id="s1")).name == "n"
         assert (await albert.chat_sessions.get_by_id(id="s1")).name == "n"
+        # On asyncio and uvloop through aiohttp (a session opened for the loop),
+        # under trio through httpx's own transport.
+        opened = albert.session.http_client._transport._pools  # type: ignore[attr-defined]
+        assert bool(opened) is (anyio_backend != "trio")
     assert server.connections == 1
     assert server.exchanges[0].header("Authorization") == "Bearer secret-token"
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import functools
 import os
 import sys
@@ -225,6 +226,7 @@ class _LoopPool:
             auto_decompress=False,  # httpx decodes Content-Encoding
             trust_env=False,  # proxies and certificates come from httpx's settings
             skip_auto_headers=_NO_AUTO_HEADERS,
+            request_class=_request_class(),
             max_line_size=_MAX_HEAD,
             max_field_size=_MAX_HEAD,
         )
@@ -248,6 +250,7 @@ class _LoopPool:
             url = request.url
             if url.userinfo:  # httpx sent it as the Authorization header already
                 url = url.copy_with(username=None, password=None)
+            watching = _UPLOAD.set(upload)
             try:
                 response = await self.session.request(
                     request.method,
@@ -265,11 +268,16 @@ class _LoopPool:
                     proxy_headers=self._proxy_headers or None,
                 )
             finally:
+                _UPLOAD.reset(watching)
                 if upload is not None:
                     upload.disarm()
         except BaseException as exc:
             self.give_slot()
-            error = _write_timeout(exc, upload) or _httpx_error(exc)
+            if upload is not None and upload.expired and isinstance(exc, Exception):
+                raise httpx.WriteTimeout(
+                    "timed out writing the request body: the server does not read it"
+                ) from exc
+            error = _httpx_error(exc)
             if error is None:
                 raise
             raise error from exc
@@ -437,17 +445,18 @@ class _Upload:
 
     aiohttp asks for the next piece once it has written the previous one: a
     piece it holds longer than the timeout means the server stopped reading.
-    The request's task is then cancelled, and that cancellation reported as
-    `httpx.WriteTimeout`. The watch ends with the response head (a server may
-    answer before it has read the whole body).
+    The connection is then aborted (aiohttp has no write timeout of its own),
+    and the failure that follows reported as `httpx.WriteTimeout`. The watch
+    ends with the response head (a server may answer before reading it all).
     """
 
     def __init__(self, pieces: AsyncIterable[bytes], timeout: float | None) -> None:
         self._pieces = pieces
         self._timeout = timeout
-        self._task = asyncio.current_task()
         self._armed = True
         self.expired = False
+        #: The connection the body goes out on (set by `_request_class`'s ``send``).
+        self.connection: aiohttp.connector.Connection | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
@@ -462,23 +471,36 @@ class _Upload:
                     timer.cancel()
 
     def _expire(self) -> None:
-        if self._armed and self._task is not None:
+        transport = None if self.connection is None else self.connection.transport
+        if self._armed and transport is not None:
             self.expired = True
-            self._task.cancel()
+            transport.abort()
 
     def disarm(self) -> None:
         """Stop watching: the response head arrived (or the request failed)."""
         self._armed = False
 
 
-def _write_timeout(exc: BaseException, upload: _Upload | None) -> httpx.WriteTimeout | None:
-    """Return the write timeout a cancellation stands for, or None if it is a real one."""
-    if not isinstance(exc, asyncio.CancelledError) or upload is None or not upload.expired:
-        return None
-    task = asyncio.current_task()
-    if sys.version_info >= (3, 11) and task is not None and task.uncancel() > 0:
-        return None  # cancelled by someone else as well: that cancellation goes on
-    return httpx.WriteTimeout("timed out writing the request body: the server does not read it")
+#: The body being sent by the task's current request, for `_request_class` to find.
+_UPLOAD: contextvars.ContextVar[_Upload | None] = contextvars.ContextVar(
+    "albert_upload", default=None
+)
+
+
+@functools.cache
+def _request_class() -> type[aiohttp.ClientRequest]:
+    import aiohttp
+
+    class Request(aiohttp.ClientRequest):
+        """aiohttp's request, telling the body it sends which connection it goes out on."""
+
+        async def send(self, conn: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
+            upload = _UPLOAD.get()
+            if upload is not None:
+                upload.connection = conn
+            return await super().send(conn)
+
+    return Request
 
 
 class _ResponseStream(httpx.AsyncByteStream):
