@@ -14,6 +14,12 @@ from tests.transport.servers import Handler, LoopbackServer
 
 Serve = Callable[..., LoopbackServer]
 
+#: The event loops the adapter serves (trio goes through httpx's own transport).
+ASYNCIO_LOOPS = [
+    pytest.param("asyncio", id="asyncio"),
+    pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop"),
+]
+
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 

@@ -293,3 +293,78 @@ async def test_through_the_sdk_timeouts_and_refusals_keep_their_meaning(serve: S
         with pytest.raises(AlbertConnectionError) as refused:
             await albert.chat_sessions.get_by_id(id="s1")
     assert isinstance(refused.value.__cause__, httpx.ConnectError)
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the SDK's retry waits instead of sleeping them."""
+    from albert._backends import async_primitives
+
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(async_primitives, "sleep", record)
+    return waits
+
+
+@pytest.mark.parametrize(
+    ("method", "attempts"), [("GET", 2), ("POST", 1)], ids=["get-retried", "post-not-retried"]
+)
+async def test_the_retry_table_sees_a_dropped_connection_as_possibly_applied(
+    serve: Serve, no_backoff: list[float], method: str, attempts: int
+) -> None:
+    # The server reads the request, then resets: it may have acted on it, so a
+    # POST is not sent again; a GET is.
+    async def handler(peer: Peer) -> None:
+        exchange = await peer.read_request()
+        if exchange is not None and peer.number == 1:
+            peer.reset()
+            return
+        await peer.send(ok(SESSION))
+
+    server = serve(handler)
+    async with AsyncAlbert(base_url=server.url, token="t", max_retries=2) as albert:
+        send = albert.session.get if method == "GET" else albert.session.post
+        if attempts == 2:
+            assert (await send("/api/v3/chats/sessions/s1")).status_code == 200
+        else:
+            with pytest.raises(AlbertConnectionError):
+                await send("/api/v3/chats/sessions/s1")
+    assert len(server.exchanges) == attempts
+
+
+async def test_the_retry_table_retries_a_refused_post(no_backoff: list[float]) -> None:
+    # Nothing was sent: even a POST is tried again.
+    async with AsyncAlbert(
+        base_url=f"http://127.0.0.1:{_free_port()}", token="t", max_retries=2
+    ) as albert:
+        with pytest.raises(AlbertConnectionError) as caught:
+            await albert.session.post("/api/v3/chats/sessions", json={})
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert len(no_backoff) == 2
+
+
+async def test_a_delete_dropped_after_it_was_sent_is_retried_by_the_sdk_not_by_aiohttp(
+    serve: Serve, no_backoff: list[float]
+) -> None:
+    # The server deletes, then drops the connection before answering; the
+    # retry finds nothing to delete. The SDK knows the first attempt may have
+    # applied and takes that 404 as done; a retry made below it (aiohttp
+    # resends idempotent requests by itself) would surface as NotFoundError.
+    async def handler(peer: Peer) -> None:
+        exchange = await peer.read_request()
+        if exchange is None:
+            return
+        if peer.number == 1:
+            peer.reset()
+            return
+        await peer.send(ok(b'{"detail": "not found"}', status="404 Not Found"))
+
+    server = serve(handler)
+    async with AsyncAlbert(base_url=server.url, token="t", max_retries=2) as albert:
+        response = await albert.session.delete("/api/v3/chats/sessions/s1")
+    assert response.status_code == 404
+    assert len(server.exchanges) == 2
+    assert len(no_backoff) == 1  # the SDK waited once before its retry

@@ -12,7 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.transport.conftest import Serve, sdk_client
+from tests.transport.conftest import ASYNCIO_LOOPS, Serve, sdk_client
 from tests.transport.servers import Peer, answering, ok
 
 
@@ -36,7 +36,7 @@ async def test_never_opens_more_than_max_connections(serve: Serve) -> None:
     assert server.connections <= 2
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio", ("asyncio", {"use_uvloop": True})])
+@pytest.mark.parametrize("anyio_backend", ASYNCIO_LOOPS)
 async def test_workers_sharing_a_small_pool_are_served_in_turn(serve: Serve) -> None:
     # 5 workers, 2 connections: aiohttp's own limit served [142, 142, 1, 1, 1]
     # in 3 s here (one request waited 3 s); waiters must be served in order.
@@ -113,7 +113,7 @@ async def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused(serv
     assert server.connections == 2
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio", ("asyncio", {"use_uvloop": True})])
+@pytest.mark.parametrize("anyio_backend", ASYNCIO_LOOPS)
 @pytest.mark.parametrize("keepalive", [0, 4], ids=["new-connections", "kept-alive"])
 async def test_after_a_tls_cancellation_storm_every_request_succeeds(
     serve: Serve, server_tls: ssl.SSLContext, trusted_ca: object, keepalive: int

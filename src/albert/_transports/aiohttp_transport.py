@@ -25,8 +25,11 @@ own transport would raise:
 - `httpx.Timeout`: ``connect`` bounds aiohttp's whole connect (DNS, TCP, TLS,
   proxy); ``read`` is aiohttp's ``sock_read`` (between reads, from the end of
   the request); ``write`` watches each piece of the request body aiohttp is
-  given (aiohttp has no write timeout); ``pool`` bounds the wait for a
-  connection slot.
+  given, and a piece left unsent that long aborts the connection (aiohttp has
+  no write timeout); ``pool`` bounds the wait for a connection slot. A
+  connection closed with bytes still queued is aborted, not left to wait for
+  a server that stopped reading. aiohttp's own resending of idempotent
+  requests is off: retries are the SDK's, by its table.
 - `httpx.Limits`: ``max_connections`` is an `asyncio.Semaphore` in front of
   aiohttp's connector, so waiters are served in order (aiohttp's own limit
   wakes them in no fair order: a pool of 2 shared by 5 workers served
@@ -230,6 +233,12 @@ class _LoopPool:
             max_line_size=_MAX_HEAD,
             max_field_size=_MAX_HEAD,
         )
+        # aiohttp sends an idempotent request once more by itself when its
+        # connection drops. The SDK's retries decide that, by method, and know
+        # that a DELETE which may have applied and then finds nothing is done:
+        # every failure must reach them, as from httpx's own transport.
+        if hasattr(self.session, "_retry_connection"):
+            self.session._retry_connection = False
         size = limits.max_connections
         self._slots = None if size is None else asyncio.Semaphore(size)
         self._proxy = None if proxy is None else str(proxy.url)
