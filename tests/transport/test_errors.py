@@ -368,3 +368,10 @@ async def test_a_delete_dropped_after_it_was_sent_is_retried_by_the_sdk_not_by_a
     assert response.status_code == 404
     assert len(server.exchanges) == 2
     assert len(no_backoff) == 1  # the SDK waited once before its retry
+
+
+async def test_a_scheme_other_than_http_is_an_unsupported_protocol() -> None:
+    async with sdk_client() as http:
+        with pytest.raises(httpx.UnsupportedProtocol) as caught:
+            await http.get("ftp://127.0.0.1/file")
+    _not_aiohttp(caught.value)

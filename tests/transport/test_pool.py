@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import random
 import ssl
 import time
+import traceback
+from collections.abc import Iterator
 
 import anyio
 import httpx
 import pytest
 
 from tests.transport.conftest import ASYNCIO_LOOPS, Serve, sdk_client
-from tests.transport.servers import Peer, answering, ok
+from tests.transport.servers import LoopbackServer, Peer, answering, ok
 
 
 def _slow(delay: float):  # type: ignore[no-untyped-def]
@@ -113,6 +116,41 @@ async def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused(serv
     assert server.connections == 2
 
 
+@contextlib.contextmanager
+def _tolerating_uvloops_closed_handle_bug() -> Iterator[list[BaseException]]:
+    """Let one known uvloop bug past the loop's exception handler; yield its record.
+
+    uvloop's TLS protocol sometimes writes to a TCP handle it has just closed
+    when a TLS connection is closed as data arrives ("unable to perform
+    operation on <TCPTransport closed=True ...>; the handler is closed", raised
+    in uvloop/sslproto.pyx, MagicStack/uvloop#506, open): it is reported to the
+    loop's exception handler (asyncio logs it), no request fails and nothing
+    leaks. It happens with or without the adapter's own aborts. Anything else
+    reaches the handler as before (anyio's, which fails the test).
+    """
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    seen: list[BaseException] = []
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        error = context.get("exception")
+        if isinstance(error, RuntimeError) and "the handler is closed" in str(error):
+            frames = traceback.extract_tb(error.__traceback__)
+            if any(frame.filename.endswith("sslproto.pyx") for frame in frames):
+                seen.append(error)
+                return
+        if previous is None:
+            loop.default_exception_handler(context)
+        else:
+            previous(loop, context)
+
+    loop.set_exception_handler(handler)
+    try:
+        yield seen
+    finally:
+        loop.set_exception_handler(previous)
+
+
 @pytest.mark.parametrize("anyio_backend", ASYNCIO_LOOPS)
 @pytest.mark.parametrize("keepalive", [0, 4], ids=["new-connections", "kept-alive"])
 async def test_after_a_tls_cancellation_storm_every_request_succeeds(
@@ -128,8 +166,14 @@ async def test_after_a_tls_cancellation_storm_every_request_succeeds(
             await peer.send(ok(b"x" * random.choice([10, 20_000])))
 
     server = serve(handler, tls=server_tls)
-    rng = random.Random(15)
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=keepalive)
+    with _tolerating_uvloops_closed_handle_bug() as uvloop_bugs:
+        await _storm(server, limits)
+    assert not uvloop_bugs or "uvloop" in type(asyncio.get_running_loop()).__module__  # only there
+
+
+async def _storm(server: LoopbackServer, limits: httpx.Limits) -> None:
+    rng = random.Random(15)
     async with sdk_client(limits, base_url=server.url, timeout=5) as http:
 
         async def maybe_cancelled(after: float) -> None:

@@ -56,7 +56,9 @@ several hosts, ``max_connections`` bounds the connections in use, not the idle
 ones kept for other hosts. aiohttp is imported on the first request on asyncio,
 never by ``import albert``. One aiohttp session serves each event loop; it is
 closed by `aclose` (on the loop that calls it), or when its loop shuts down
-(``asyncio.run`` and ``asyncio.Runner`` do that).
+(``asyncio.run`` and ``asyncio.Runner`` do that). Under uvloop, TLS connections
+closed while data arrives can make uvloop log "the handler is closed"
+(MagicStack/uvloop#506, uvloop's own bug; no request fails).
 """
 
 from __future__ import annotations
@@ -154,10 +156,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             loop = None
         if loop is None or _httpx_transport_is_patched():
             return await self._httpx_transport().handle_async_request(request)
-        if request.url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(
-                f"Request URL has an unsupported protocol '{request.url.scheme}://'."
-            )
         pool = self._pools.get(loop)
         if pool is None:
             pool = await self._open_pool(loop)
@@ -246,7 +244,6 @@ class _LoopPool:
         # plain-HTTP origin, as httpcore sends them, and with the CONNECT that
         # opens a tunnel to an HTTPS one (aiohttp sends them there only).
         self._proxy_headers = [] if proxy is None else _proxy_headers(proxy)
-        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._watched: weakref.WeakSet[asyncio.Future[None]] = weakref.WeakSet()
         self.watch: AsyncGenerator[None, None] | None = None
 
@@ -325,16 +322,10 @@ class _LoopPool:
             self._slots.release()
 
     def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get((connect, read))
-        if timeout is None:
-            # ``connect`` covers aiohttp's whole connect (DNS, every address, TLS,
-            # a proxy's CONNECT); an infinite ceil_threshold keeps the delays exact
-            # (aiohttp rounds those over 5 s up to a whole second otherwise).
-            timeout = self._timeout_class(
-                total=None, connect=connect, sock_read=read, ceil_threshold=float("inf")
-            )
-            self._timeouts[connect, read] = timeout
-        return timeout
+        # ``connect`` covers aiohttp's whole connect (DNS, every address, TLS, a
+        # proxy's CONNECT); an infinite ceil_threshold keeps the delays exact
+        # (aiohttp rounds those over 5 s up to a whole second otherwise).
+        return self._timeout_class(connect=connect, sock_read=read, ceil_threshold=float("inf"))
 
     def _watch_close(self, response: aiohttp.ClientResponse) -> asyncio.Future[None] | None:
         """Return the future aiohttp sets when the response's connection closes (with the error)."""
@@ -571,30 +562,37 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._pool.give_slot()
 
 
+#: aiohttp's failures, most specific first, and what httpx's own transport raises for each.
+_ERRORS: tuple[tuple[str, type[httpx.TransportError]], ...] = (
+    ("ConnectionTimeoutError", httpx.ConnectTimeout),
+    ("ServerTimeoutError", httpx.ReadTimeout),  # sock_read
+    ("ClientConnectorError", httpx.ConnectError),  # refused, DNS, TLS, certificate, proxy
+    ("ClientHttpProxyError", httpx.ProxyError),  # the proxy refused the tunnel
+    ("ServerDisconnectedError", httpx.RemoteProtocolError),
+    ("ClientPayloadError", httpx.RemoteProtocolError),  # a body cut short
+    ("InvalidURL", httpx.UnsupportedProtocol),
+    ("NonHttpUrlClientError", httpx.UnsupportedProtocol),
+    ("ClientResponseError", httpx.RemoteProtocolError),  # a malformed response head
+    ("ClientError", httpx.ReadError),  # the connection lost or reset mid-exchange
+)
+
+
 def _httpx_error(exc: BaseException, *, reset: bool = False) -> httpx.TransportError | None:
     """Return what httpx's own transport raises where aiohttp raised ``exc`` (None: not ours)."""
     import aiohttp
+    import aiohttp.http_exceptions
 
     message = str(exc) or type(exc).__name__
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message)
-    if isinstance(exc, aiohttp.ServerTimeoutError):  # sock_read
-        return httpx.ReadTimeout(message)
-    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS, certificate, proxy
-        return httpx.ConnectError(message)
-    if isinstance(exc, aiohttp.ClientHttpProxyError):
-        return httpx.ProxyError(message)
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return httpx.RemoteProtocolError(f"{message}: the server closed the connection")
-    if isinstance(exc, aiohttp.ClientPayloadError):  # a body cut short
-        return httpx.ReadError(message) if reset else httpx.RemoteProtocolError(message)
-    if isinstance(exc, aiohttp.InvalidURL):
-        return httpx.UnsupportedProtocol(message)
-    if isinstance(exc, aiohttp.ClientResponseError):  # a malformed response head
+    if reset and isinstance(exc, aiohttp.ClientPayloadError):
+        return httpx.ReadError(message)
+    for name, error in _ERRORS:
+        if isinstance(exc, getattr(aiohttp, name)):
+            return error(message)
+    if isinstance(exc, aiohttp.http_exceptions.HttpProcessingError):  # unwrapped parser error
         return httpx.RemoteProtocolError(message)
     if isinstance(exc, asyncio.TimeoutError):
         return httpx.ReadTimeout(message)
-    if isinstance(exc, (aiohttp.ClientError, OSError)):  # reset or lost mid-exchange
+    if isinstance(exc, OSError):
         return httpx.ReadError(message)
     if isinstance(exc, ValueError):  # a request aiohttp will not write (a bad header)
         return httpx.LocalProtocolError(message)
