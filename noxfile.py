@@ -21,7 +21,7 @@ def _sync(session: nox.Session, *extra: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite (both variants, asyncio and trio)."""
+    """Run the whole test suite (both variants; asyncio, uvloop and trio)."""
     _sync(session, "--all-extras")
     session.run("pytest", *session.posargs)
 

@@ -37,8 +37,9 @@ import run  # the benchmark runner: its server and virtualenvs
 #: (the contender compared with, ours): each ratio is ours' throughput over the first's.
 PAIRS = [
     ("floor-sync", "ours-sync"),
-    ("floor-async", "ours-async"),
+    ("floor-async", "ours-async"),  # AsyncAlbert's default path: the aiohttp adapter
     ("published-async", "ours-async"),
+    ("floor-async", "ours-async-httpx"),  # AsyncAlbert(httpx_transport=True): httpcore
 ]
 #: The virtualenv each contender runs in (the published package lives in its own).
 ENV_OF = {"published-async": "published"}

@@ -59,6 +59,20 @@ ENV_NOTES = {
 
 # ------------------------------------------------------------------------------- scenarios
 
+#: The two paths of AsyncAlbert, named after what sends the requests: the
+#: default (our adapter over aiohttp) and the opt-out, httpx_transport=True
+#: (httpx's own transport, httpcore). raw-async and floor-async are
+#: httpx.AsyncClient with its default transport (httpcore); every sync
+#: contender uses httpx's sync transport (httpcore).
+OURS = "ours-async/aiohttp"
+OURS_HTTPX = "ours-async/httpcore"
+PATHS = (
+    f"Paths: {OURS} = AsyncAlbert's default (the aiohttp adapter); {OURS_HTTPX} ="
+    " AsyncAlbert(httpx_transport=True);",
+    "raw-async, floor-async = httpx.AsyncClient (httpcore); every *-sync contender = httpx's"
+    " sync transport (httpcore).",
+)
+
 
 @dataclass(frozen=True)
 class Contender:
@@ -111,14 +125,20 @@ class Scenario:
     variants: list[dict[str, Any]] = field(default_factory=list)  # memory sizes, import stmts
     worker_scenario: str = ""
     note: str = ""
-    # Labels of contenders (same interpreter, same client kind) whose slices of
-    # a round share one process, their repetitions alternating.
-    interleave: list[tuple[str, str]] = field(default_factory=list)
+    # Groups of contenders' labels (same interpreter, same client kind) whose
+    # slices of a round share one process, their repetitions alternating.
+    interleave: list[tuple[str, ...]] = field(default_factory=list)
+
+    def interleaved(self, one: str, other: str) -> bool:
+        """Whether the slices of ``one`` and ``other`` share a process."""
+        return any(one in group and other in group for group in self.interleave)
 
 
 def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
     """Return every scenario, sized for a full run or for ``--quick``."""
     ours_env = "ours"
+    ours = Contender("ours-async", ours_env, name=OURS)
+    ours_httpx = Contender("ours-async-httpx", ours_env, name=OURS_HTTPX)
     calls = 50 if quick else 100
     listing = 2_000 if quick else 20_000
     latency_total = 1_000 if quick else 5_000
@@ -134,7 +154,8 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                 Contender("raw-sync", ours_env),
                 Contender("ours-sync", ours_env),
                 Contender("raw-async", ours_env),
-                Contender("ours-async", ours_env),
+                ours,
+                ours_httpx,
                 Contender("floor-sync", ours_env, info=True),
                 Contender("floor-async", ours_env, info=True),
                 Contender("published-async", "published", info=True),
@@ -143,11 +164,12 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             warmup=1,
             reps=5 if quick else 15,
             unit="us/call",
-            interleave=[("raw-sync", "ours-sync"), ("raw-async", "ours-async")],
+            interleave=[("raw-sync", "ours-sync"), ("raw-async", OURS, OURS_HTTPX)],
             targets=[
                 Target("ours-sync <= 1.10x raw-sync (time)", "ours-sync", "raw-sync", "<=", 1.10),
+                Target(f"{OURS} <= 1.00x raw-async (time)", OURS, "raw-async", "<=", 1.00),
                 Target(
-                    "ours-async <= 1.10x raw-async (time)", "ours-async", "raw-async", "<=", 1.10
+                    f"{OURS_HTTPX} <= 1.10x raw-async (time)", OURS_HTTPX, "raw-async", "<=", 1.10
                 ),
             ],
         ),
@@ -160,7 +182,8 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                 Contender("floor-sync", ours_env),
                 Contender("ours-sync", ours_env),
                 Contender("floor-async", ours_env),
-                Contender("ours-async", ours_env),
+                ours,
+                ours_httpx,
                 Contender("published-async", "published"),
                 Contender("raw-sync", ours_env, info=True),
                 Contender("raw-async", ours_env, info=True),
@@ -171,7 +194,7 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             warmup=1,
             reps=3 if quick else 7,
             unit="ms",
-            interleave=[("floor-sync", "ours-sync"), ("floor-async", "ours-async")],
+            interleave=[("floor-sync", "ours-sync"), ("floor-async", OURS, OURS_HTTPX)],
             targets=[
                 Target(
                     "ours-sync >= 0.95x the typed floor's throughput",
@@ -181,18 +204,33 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                     0.95,
                 ),
                 Target(
-                    "ours-async >= 0.95x the typed floor's throughput",
+                    f"{OURS} >= 0.95x the typed floor's throughput",
                     "floor-async",
-                    "ours-async",
+                    OURS,
                     ">=",
                     0.95,
                 ),
                 Target(
-                    "ours-async >= 1.5x the published package's throughput",
+                    f"{OURS} >= 1.5x the published package's throughput",
                     "published-async",
-                    "ours-async",
+                    OURS,
                     ">=",
                     1.5,
+                ),
+                Target(
+                    f"{OURS_HTTPX} >= 0.95x the typed floor's throughput",
+                    "floor-async",
+                    OURS_HTTPX,
+                    ">=",
+                    0.95,
+                ),
+                Target(
+                    f"{OURS_HTTPX} >= 1.5x the published package's throughput",
+                    "published-async",
+                    OURS_HTTPX,
+                    ">=",
+                    1.5,
+                    info=True,
                 ),
                 Target(
                     "typed floor (async) >= 1.5x the published package's throughput",
@@ -213,8 +251,9 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             ),
             kind="timed",
             contenders=[
-                Contender("ours-async", ours_env),
+                ours,
                 Contender("published-async", "published"),
+                Contender("ours-async-httpx", ours_env, info=True, name=OURS_HTTPX),
                 Contender("floor-async", ours_env, info=True),
                 Contender("ours-sync", ours_env, info=True),
                 Contender("published-async", "published+sniffio", info=True),
@@ -232,9 +271,9 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             unit="ms",
             targets=[
                 Target(
-                    "ours-async >= 1.4x the published package's throughput",
+                    f"{OURS} >= 1.4x the published package's throughput",
                     "published-async",
-                    "ours-async",
+                    OURS,
                     ">=",
                     1.4,
                 )
@@ -247,7 +286,8 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             kind="timed",
             contenders=[
                 Contender("raw-async", ours_env),
-                Contender("ours-async", ours_env),
+                ours,
+                ours_httpx,
             ],
             params={"session_id": "CHS0001", "calls": 200, "pool": pool},
             # httpcore's pool takes seconds to fill under 200 queued requests when it is
@@ -255,15 +295,16 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             warmup=2 if pool <= 20 else 3,
             reps=3 if quick else 10,
             unit="ms",
-            interleave=[("raw-async", "ours-async")],
+            interleave=[("raw-async", OURS, OURS_HTTPX)],
             targets=[
+                Target(f"{OURS} <= 1.00x raw-async (wall time)", OURS, "raw-async", "<=", 1.00),
                 Target(
-                    "ours-async <= 1.10x raw-async (wall time)",
-                    "ours-async",
+                    f"{OURS_HTTPX} <= 1.10x raw-async (wall time)",
+                    OURS_HTTPX,
                     "raw-async",
                     "<=",
                     1.10,
-                )
+                ),
             ],
         ),
         Scenario(
@@ -276,7 +317,7 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             kind="memory",
             contenders=[
                 Contender("ours-sync", ours_env),
-                Contender("ours-async", ours_env),
+                ours,
                 Contender("published-async", "published", info=True),
             ],
             variants=[
@@ -300,8 +341,8 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                     "MB",
                 ),
                 Target(
-                    f"ours-async: peak RSS({memory_big:,}) - peak RSS(1,000) <= 20 MB",
-                    "ours-async",
+                    f"{OURS}: peak RSS({memory_big:,}) - peak RSS(1,000) <= 20 MB",
+                    OURS,
                     None,
                     "<=",
                     20.0,
@@ -350,8 +391,8 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
             contenders=[
                 Contender("raw-async", "ours", name="raw-async+sniffio"),
                 Contender("raw-async", "ours-nosniffio", name="raw-async-no-sniffio"),
-                Contender("ours-async", "ours", name="ours-async+sniffio"),
-                Contender("ours-async", "ours-nosniffio", name="ours-async-no-sniffio"),
+                Contender("ours-async-httpx", "ours", name=f"{OURS_HTTPX}+sniffio"),
+                Contender("ours-async-httpx", "ours-nosniffio", name=f"{OURS_HTTPX}-no-sniffio"),
                 Contender("raw-sync", "ours", info=True, name="raw-sync+sniffio"),
                 Contender("raw-sync", "ours-nosniffio", info=True, name="raw-sync-no-sniffio"),
             ],
@@ -374,9 +415,9 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                     info=True,
                 ),
                 Target(
-                    f"ours-async, {calls} sequential: without / with sniffio (time)",
-                    "ours-async-no-sniffio",
-                    "ours-async+sniffio",
+                    f"{OURS_HTTPX}, {calls} sequential: without / with sniffio (time)",
+                    f"{OURS_HTTPX}-no-sniffio",
+                    f"{OURS_HTTPX}+sniffio",
                     ">=",
                     1.0,
                     variant=f"{calls} sequential",
@@ -392,9 +433,9 @@ def build_scenarios(quick: bool, pool: int) -> list[Scenario]:
                     info=True,
                 ),
                 Target(
-                    "ours-async, 200 concurrent: without / with sniffio (time)",
-                    "ours-async-no-sniffio",
-                    "ours-async+sniffio",
+                    f"{OURS_HTTPX}, 200 concurrent: without / with sniffio (time)",
+                    f"{OURS_HTTPX}-no-sniffio",
+                    f"{OURS_HTTPX}+sniffio",
                     ">=",
                     1.0,
                     variant="200 concurrent",
@@ -796,7 +837,7 @@ class Runner:
             ]
             jobs += [(scenario, c, v) for c, v in rotated(pairs, round_)]
         batched: dict[int, tuple[dict[str, Any] | None, float, str | None]] = {}
-        partner = self._partners(jobs)
+        groups = self._groups(jobs)
         for index, (scenario, contender, variant) in enumerate(jobs):
             if time.monotonic() > deadline:
                 print("--max-seconds reached: no more slices", flush=True)
@@ -806,9 +847,9 @@ class Runner:
                 if contender.env not in self.used_envs:
                     self.import_probe(contender, variant)  # untimed: warms the file cache
                 self.imported(scenario, contender, round_, variant)
-            elif scenario.kind == "timed" and index in partner:
+            elif scenario.kind == "timed" and index in groups:
                 if index not in batched:
-                    pair = sorted((index, partner[index]))
+                    pair = groups[index]
                     specs = [self.spec(*jobs[i]) for i in pair]
                     cmd = [
                         python_of(contender.env),
@@ -849,23 +890,21 @@ class Runner:
             self.used_envs.add(contender.env)
 
     @staticmethod
-    def _partners(jobs: Sequence[tuple[Scenario, Contender, dict[str, Any]]]) -> dict[int, int]:
-        """Map each job of an interleaved pair to its partner's index in ``jobs``."""
-        partner: dict[int, int] = {}
+    def _groups(jobs: Sequence[tuple[Scenario, Contender, dict[str, Any]]]) -> dict[int, list[int]]:
+        """Map each job of an interleaved group to the indexes in ``jobs`` of its whole group."""
+        groups: dict[int, list[int]] = {}
         for i, (scenario, contender, variant) in enumerate(jobs):
-            for j, (other_scenario, other, other_variant) in enumerate(jobs):
-                if (
-                    i != j
-                    and other_scenario is scenario
-                    and other_variant == variant
-                    and other.env == contender.env
-                    and (
-                        (contender.label, other.label) in scenario.interleave
-                        or (other.label, contender.label) in scenario.interleave
-                    )
-                ):
-                    partner[i] = j
-        return partner
+            group = [
+                j
+                for j, (other_scenario, other, other_variant) in enumerate(jobs)
+                if other_scenario is scenario
+                and other_variant == variant
+                and other.env == contender.env
+                and (i == j or scenario.interleaved(contender.label, other.label))
+            ]
+            if len(group) > 1:
+                groups[i] = group
+        return groups
 
     def import_probe(self, contender: Contender, variant: dict[str, Any]) -> None:
         """Run the import probe once, untimed."""
@@ -1054,10 +1093,7 @@ def analyse(scenario: Scenario, slices: Sequence[Slice]) -> dict[str, Any]:
                 ),
                 "unit": "x",
             }
-            if (target.num, target.den) in scenario.interleave or (
-                target.den,
-                target.num,
-            ) in scenario.interleave:
+            if target.den is not None and scenario.interleaved(target.num, target.den):
                 # Alternating repetitions of one process: the closest pairs there are.
                 reps = _repetition_ratios(mine, target.num, target.den, variant)
                 result |= {
@@ -1384,13 +1420,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = machine_info()
     load = machine["load_average"]
     heading = [
-        "A slice is one contender in a fresh process (a compared pair of one virtualenv shares",
+        "A slice is one contender in a fresh process (a compared group of one virtualenv shares",
         "one, repetitions alternating), timed over several repetitions; its figure is its best",
         "repetition. Columns: the median and the best over rounds of those figures.",
         "Targets: the median over rounds of the ratio of two slices of the same round [range];",
         "the ratio of the medians; and the median ratio computed from each slice's median.",
-        "A pair sharing a process is judged on the median ratio of its alternating repetitions",
+        "Slices sharing a process are judged on the median ratio of their alternating repetitions",
         "[interquartile range], all rounds together.",
+        *PATHS,
         "",
         f"{'quick' if args.quick else 'full'} run, {rounds} rounds, "
         f"{started_at:%Y-%m-%d %H:%M} UTC, {time.monotonic() - t_start:.0f} s",

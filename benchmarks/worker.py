@@ -3,8 +3,10 @@
     python benchmarks/worker.py '<JSON spec>'
 
 The spec names a contender (``raw-sync``, ``raw-async``, ``floor-sync``,
-``floor-async``, ``ours-sync``, ``ours-async``, ``published-async``), a
-scenario and its parameters. The worker builds the client, runs the workload
+``floor-async``, ``ours-sync``, ``ours-async`` (AsyncAlbert's default path: the
+aiohttp adapter), ``ours-async-httpx`` (``AsyncAlbert(httpx_transport=True)``:
+httpx's own transport, httpcore), ``published-async``), a scenario and its
+parameters. The worker builds the client, runs the workload
 untimed ``warmup`` times, then ``reps`` timed times (``time.perf_counter``
 around the workload only, a garbage collection before each), and prints one
 JSON line: the timings, the peak RSS, and the versions of the packages in the
@@ -63,6 +65,8 @@ def env_info() -> dict[str, Any]:
         "httpx",
         "httpcore",
         "h11",
+        "aiohttp",
+        "yarl",
         "anyio",
         "sniffio",
         "pydantic",
@@ -222,8 +226,12 @@ def sync_run(contender: SyncContender, scenario: str, params: dict[str, Any]) ->
 # -------------------------------------------------------------------------- async contenders
 
 
+#: The SDK's async contenders: the key, and whether it sends with httpx's own transport.
+OURS_ASYNC = {"ours-async": False, "ours-async-httpx": True}
+
+
 class AsyncContender:
-    """An async client under test: ``raw-async``, ``floor-async``, ``ours-async`` or the published.
+    """An async client under test: ``raw-async``, ``floor-async``, ``ours-async*`` or the published.
 
     Parameters
     ----------
@@ -254,10 +262,12 @@ class AsyncContender:
                 self.session_model: Any = ChatSession
                 self.page_model: Any = Page[ChatMessage]
             self.close = self.http.aclose
-        elif name in ("ours-async", "published-async"):
+        elif name in OURS_ASYNC or name == "published-async":
             from albert import AsyncAlbert
 
-            kwargs: dict[str, Any] = {"limits": limits} if limits and name == "ours-async" else {}
+            kwargs: dict[str, Any] = {"limits": limits} if limits and name in OURS_ASYNC else {}
+            if OURS_ASYNC.get(name):
+                kwargs["httpx_transport"] = True  # the opt-out: httpx's own transport
             self.sdk = AsyncAlbert(base_url=base_url, token=TOKEN, **kwargs)
             self.close = self.sdk.aclose
         else:
@@ -265,7 +275,7 @@ class AsyncContender:
 
     async def get_by_id(self, session_id: str) -> None:
         """Fetch one chat session and decode it."""
-        if self.name in ("ours-async", "published-async"):
+        if self.name in OURS_ASYNC or self.name == "published-async":
             await self.sdk.chat_sessions.get_by_id(id=session_id)
             return
         url = f"{self.base_url}{API}/{session_id}"
@@ -282,7 +292,7 @@ class AsyncContender:
     ) -> int:
         """Iterate over every message of a session, awaiting ``consume(count)`` after each."""
         count = 0
-        if self.name in ("ours-async", "published-async"):
+        if self.name in OURS_ASYNC or self.name == "published-async":
             async for _message in self.sdk.chat_messages.get_all(session_id=session_id):
                 count += 1
                 await consume(count)

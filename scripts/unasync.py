@@ -68,7 +68,7 @@ REPLACEMENTS = {
     "async_primitives": "sync_primitives",
     "async_prefetch": "sync_prefetch",
     "async_listing": "sync_listing",
-    "async_transport": "sync_transport",
+    "async_default_transport": "sync_default_transport",
 }
 
 #: Phrases translated in docstrings and comments (unasync only sees tokens).

@@ -67,6 +67,11 @@ class AsyncAlbert:
         SDK's ``timeout`` (pass ``timeout=`` to choose it).
     limits : httpx.Limits | None, optional
         Connection pool limits of the httpx client the SDK creates.
+    httpx_transport : bool, optional
+        Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
+        stack, which the non-blocking client uses by default on asyncio and
+        uvloop. The blocking client, and any client under trio, always uses
+        httpx's own transport.
 
     Attributes
     ----------
@@ -106,6 +111,7 @@ class AsyncAlbert:
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
         total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
+        httpx_transport: bool = False,
     ) -> None:
         if session is None:
             session = AsyncAlbertSession(
@@ -118,6 +124,7 @@ class AsyncAlbert:
                 http_client=http_client,
                 limits=limits,
                 total_timeout=None if total_timeout is NOT_GIVEN else total_timeout,
+                httpx_transport=httpx_transport,
             )
         elif not isinstance(session, AsyncAlbertSession):
             raise TypeError(f"session must be an AsyncAlbertSession, got {type(session).__name__}")
@@ -132,6 +139,7 @@ class AsyncAlbert:
                 "http_client": http_client is not None,
                 "limits": limits is not None,
                 "total_timeout": total_timeout is not NOT_GIVEN,
+                "httpx_transport": httpx_transport,
             }
             clashing = [name for name, was_given in given.items() if was_given]
             if clashing:

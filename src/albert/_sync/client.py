@@ -69,6 +69,11 @@ class Albert:
         SDK's ``timeout`` (pass ``timeout=`` to choose it).
     limits : httpx.Limits | None, optional
         Connection pool limits of the httpx client the SDK creates.
+    httpx_transport : bool, optional
+        Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
+        stack, which the non-blocking client uses by default on asyncio and
+        uvloop. The blocking client, and any client under trio, always uses
+        httpx's own transport.
 
     Attributes
     ----------
@@ -108,6 +113,7 @@ class Albert:
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
         total_timeout: NotGivenOr[float | None] = NOT_GIVEN,
+        httpx_transport: bool = False,
     ) -> None:
         if session is None:
             session = AlbertSession(
@@ -120,6 +126,7 @@ class Albert:
                 http_client=http_client,
                 limits=limits,
                 total_timeout=None if total_timeout is NOT_GIVEN else total_timeout,
+                httpx_transport=httpx_transport,
             )
         elif not isinstance(session, AlbertSession):
             raise TypeError(f"session must be an AlbertSession, got {type(session).__name__}")
@@ -134,6 +141,7 @@ class Albert:
                 "http_client": http_client is not None,
                 "limits": limits is not None,
                 "total_timeout": total_timeout is not NOT_GIVEN,
+                "httpx_transport": httpx_transport,
             }
             clashing = [name for name, was_given in given.items() if was_given]
             if clashing:

@@ -15,8 +15,8 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from albert._backends import sync_primitives as primitives
-from albert._backends.sync_transport import pool_options
 from albert._sync.auth import TokenProvider
+from albert._transports.sync_default_transport import default_transport_options
 from albert.auth.managers import AuthManager, resolve_auth_base_url
 from albert.core.config import (
     DEFAULT_MAX_RETRIES,
@@ -89,6 +89,11 @@ class AlbertSession:
         the session's ``timeout``.
     limits : httpx.Limits | None, optional
         Connection pool limits of the client the session creates.
+    httpx_transport : bool, optional
+        Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
+        stack, which the non-blocking client uses by default on asyncio and
+        uvloop. The blocking client, and any client under trio, always uses
+        httpx's own transport.
 
     Raises
     ------
@@ -113,6 +118,7 @@ class AlbertSession:
         http_client: httpx.Client | None = None,
         limits: httpx.Limits | None = None,
         total_timeout: float | None = None,
+        httpx_transport: bool = False,
     ) -> None:
         setup_logging_from_env()
         self._headers = build_headers(headers)
@@ -133,6 +139,8 @@ class AlbertSession:
             )
         if http_client is not None and limits is not None:
             raise ValueError("pass limits to the http_client you build, not beside it")
+        if http_client is not None and httpx_transport:
+            raise ValueError("http_client= is used as given: httpx_transport= does not apply to it")
         self._owns_client = http_client is None
         if http_client is None:
             # The client made here carries the timeout and the headers any host
@@ -145,8 +153,9 @@ class AlbertSession:
                 headers=shared,
                 timeout=self.timeout,
                 follow_redirects=False,
-                **pool_options(
-                    limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+                **default_transport_options(
+                    limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                    httpx_transport=httpx_transport,
                 ),
             )
             self._merged_headers: dict[str, str] | None = None
