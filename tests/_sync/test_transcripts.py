@@ -221,3 +221,34 @@ def test_progress_without_tqdm_says_what_to_install_before_sending(
     with pytest.raises(ImportError, match=r"pip install 'albert-chat\[notebook\]'"):
         client.chat_sessions.transcript(id="ses-1", progress=True)
     assert not api.calls
+
+
+def test_export_keeps_no_page_of_messages_it_has_written(
+    client: Albert, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from albert.display import ExportRenderer
+    from albert.resources.chats import ChatMessage
+
+    many = [message(f"r{i:03d}", "000", "text", "user", f"line {i}") for i in range(40)]
+    api.get(f"{SESSIONS}/ses-1").respond(200, json=SESSION)
+    api.get(FLAGS).mock(return_value=flags())
+    api.get(MESSAGES).mock(side_effect=pages_of(many, 2))
+    alive: list[int] = []
+    render_page = ExportRenderer.messages
+
+    def counting(self: ExportRenderer, page: Any) -> str:
+        gc.collect()
+        alive.append(sum(isinstance(o, ChatMessage) for o in gc.get_objects()))
+        return render_page(self, page)
+
+    monkeypatch.setattr(ExportRenderer, "messages", counting)
+    gc.collect()
+    before = sum(isinstance(o, ChatMessage) for o in gc.get_objects())
+
+    pieces = [piece for piece in client.chat_sessions.export(id="ses-1")]
+
+    assert len(alive) == 20
+    assert max(alive) - before <= 6  # this page, the one read ahead, and no more
+    assert "line 39" in pieces[-2]
