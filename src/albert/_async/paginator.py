@@ -172,8 +172,8 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
 
     async def __aexit__(self, *exc_info: object) -> None:
         # Close what was iterated inside the block now, rather than when the
-        # collector finds it: a read-ahead is cancelled at once, and trio sees
-        # no async generator left unfinished.
+        # collector finds it: no iteration is left for the collector to finish
+        # (in the asynchronous client, a read-ahead is cancelled at once).
         held, self._held = self._held or [], None
         for iteration in held:
             await iteration.aclose()

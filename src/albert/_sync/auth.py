@@ -52,7 +52,7 @@ _SHARED_WAIT_POLL = 0.02
 _SHARED_LOGIN_WAIT = 300.0
 
 #: Seconds a refresh may outlast its own bound before another client takes
-#: its turn (an event loop closed while it was pending never finishes it).
+#: its turn (a refresh whose loop or thread ended while it was pending never finishes).
 _STALE_CLAIM_MARGIN = 30.0
 
 #: The longest a refresh request may wait in a phase (connect, write, read,
@@ -236,8 +236,8 @@ class TokenProvider:
         """Log in through the browser now and fetch a first access token (SSO only).
 
         Without this call the first request logs in, with the default ports
-        and timeout. The wait for the browser runs in a worker thread when the
-        session is non-blocking, so its event loop keeps running.
+        and timeout. The asynchronous client waits for the browser in a
+        worker thread, so that its other tasks keep running.
 
         Parameters
         ----------
@@ -390,7 +390,7 @@ class TokenProvider:
         # server accepts once: one of them refreshes while the others wait for
         # its access token (the manager's state is swapped under a thread lock,
         # never held across this request; waiting is polling, so that threads
-        # and tasks on any event loop can share one manager).
+        # and tasks, whatever runs them, can share one manager).
         owner = object()
         # Once sent, the refresh token is spent: the request runs on its own,
         # so a caller cancelled or interrupted meanwhile does not lose its

@@ -41,17 +41,11 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
 
     It is also an iterator: ``next(paginator)`` hands out one item at a
     time, ``close()`` ends that iteration, and a loop over a paginator that
-    ``next()`` started goes on from there. Awaiting the non-blocking
-    client's paginator collects the listing into a list (as the published
-    package's ``chat_flags.get_all`` returns one).
+    ``next()`` started goes on from there. ``list(paginator)`` collects the listing into a list.
 
-    The non-blocking client also reads at most one page ahead: the next page is
-    requested as soon as your code waits on something (I/O, a sleep) while it
-    works on the current one; a loop that never waits gets each page when it
-    reaches it, with no background task (see the pagination guide). Inside
+    It never reads ahead: a page is requested when the loop reaches it. Inside
     ``with paginator:``, a loop left early is closed when the block
-    ends, with its read-ahead if any; elsewhere, when its iterator is
-    collected.
+    ends; elsewhere, when its iterator is collected.
 
     Parameters
     ----------
@@ -174,8 +168,8 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
 
     def __exit__(self, *exc_info: object) -> None:
         # Close what was iterated inside the block now, rather than when the
-        # collector finds it: a read-ahead is cancelled at once, and trio sees
-        # no async generator left unfinished.
+        # collector finds it: no iteration is left for the collector to finish
+        # (in the asynchronous client, a read-ahead is cancelled at once).
         held, self._held = self._held or [], None
         for iteration in held:
             iteration.close()

@@ -465,7 +465,7 @@ class AlbertSession:
         try:
             if self._token_provider is not None:
                 self._token_provider.settle()
-        finally:  # even if the wait was cut (asyncio's own cancel is not shielded)
+        finally:  # even if the wait was cut
             if self._owns_client:
                 self._client.close()
 

@@ -69,9 +69,7 @@ class ChatFlagCollection(BaseCollection):
         Returns
         -------
         AlbertPaginator[ChatFlag]
-            Iterate it for the flags of that type; in the non-blocking
-            client, awaiting it returns them as a list, as the published
-            package's ``get_all`` does.
+            Iterate it for the flags of that type; ``list()`` of it returns them as a list.
         """
         return AlbertPaginator(
             session=self._session,
