@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from albert._public import publish
 from albert.display._export import FORMATS, ExportRenderer
 from albert.display._html import image_url, link_url
 
@@ -50,3 +51,6 @@ def to_html(value: Any) -> str:
     if isinstance(value, (list, tuple)) and all(isinstance(v, BaseModel) for v in value):
         return _html.resources_html(list(value))
     raise TypeError(f"cannot show a {type(value).__name__} as HTML")
+
+
+publish(__name__, globals(), ["ExportRenderer", "image_url", "link_url"])
