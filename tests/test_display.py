@@ -348,3 +348,27 @@ def test_a_long_list_is_cut_at_200_rows() -> None:
     assert fragment.count("<tr>") == 201
     assert "… and 50 more" in fragment
     assert folders == list(folders)  # a list in every other way
+
+
+def test_a_long_transcript_shows_its_first_500_messages() -> None:
+    session = server(ChatSession, {"id": "ses-1", "name": "Long", "sourceSessionId": "x"})
+    messages = tuple(
+        server(
+            ChatMessage,
+            {
+                "sourceRequestId": f"r{i}",
+                "sequence": "000",
+                "componentType": "text",
+                "userType": "user",
+                "role": "user",
+                "Content": f"message {i}",
+            },
+        )
+        for i in range(600)
+    )
+
+    fragment = Transcript(session=session, messages=messages)._repr_html_()
+
+    assert fragment.count('class="albert-message"') == 500
+    assert "… and 100 more messages" in fragment
+    assert "600 messages in 600 requests" in fragment

@@ -39,6 +39,8 @@ __all__ = [
 
 #: Rows of a table of resources shown before "… and N more".
 MAX_ROWS = 200
+#: Messages of a transcript shown before "… and N more" (a notebook cell stays light).
+MAX_MESSAGES = 500
 #: How deep nested objects become nested tables; deeper, they are JSON text.
 MAX_DEPTH = 3
 #: Characters of a cell in a table of resources.
@@ -302,10 +304,21 @@ def content_html(component_type: str, content: str | dict[str, Any]) -> str:
 
 
 def _fields(model: BaseModel) -> dict[str, Any]:
-    """Return a model's fields that hold something, by Python name; timestamps readable."""
+    """Return a model's fields that hold something, by Python name; timestamps readable.
+
+    The main fields (those a repr shows) come first, who made and changed it last.
+    """
+    names = list(getattr(model, "_repr_fields", ()))
+    names += [n for n in type(model).model_fields if n not in names]
+    audit = [n for n in ("status", "created", "updated") if n in names]
     shown: dict[str, Any] = {}
-    for name in type(model).model_fields:
-        value = _plain_value(getattr(model, name))
+    for name in [n for n in names if n not in audit] + audit:
+        value = getattr(model, name)
+        if isinstance(value, list) and value and all(isinstance(v, Enum) for v in value):
+            value = ", ".join(v.value for v in value)
+        elif name.endswith("_at") and isinstance(value, str):
+            value = readable_time(value) or value
+        value = _plain_value(value)
         if value is not None:
             shown[name] = value
     return shown
@@ -451,7 +464,10 @@ def resources_html(items: Sequence[BaseModel]) -> str:
     names = {type(i).__name__ for i in items}
     what = item_type.__name__ if len(names) == 1 else "items"
     more = f'<div style="{_MUTED}">… and {count - MAX_ROWS} more</div>' if count > MAX_ROWS else ""
-    caption = f'<caption style="text-align:left;{_MUTED}">{count} {_esc(what)}</caption>'
+    caption = (
+        f'<caption style="text-align:left;{_MUTED}">{_esc(what)}: {count} '
+        f"item{'' if count == 1 else 's'}</caption>"
+    )
     return f'<table style="{_TABLE}">{caption}<tr>{header}</tr>{rows}</table>{more}'
 
 
@@ -501,5 +517,16 @@ def transcript_html(transcript: Transcript) -> str:
         f'<div style="font-weight:600;font-size:1.1em">{_esc(session.name)}</div>'
         f'<div style="{_MUTED}">{" · ".join(facts)}</div>'
     )
-    body = "".join(_request_html(r, transcript) for r in requests)
-    return f'<div class="albert-transcript">{head}{body}</div>'
+    shown, sections = 0, []
+    for request in requests:
+        if shown >= MAX_MESSAGES:
+            break
+        sections.append(_request_html(request, transcript))
+        shown += len(request.messages)
+    more = ""
+    if shown < len(transcript.messages):
+        more = (
+            f'<div style="{_MUTED}">… and {len(transcript.messages) - shown} more messages: '
+            "iterate the transcript, or export it (to_markdown, chat_sessions.export)</div>"
+        )
+    return f'<div class="albert-transcript">{head}{"".join(sections)}{more}</div>'
