@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -514,3 +515,23 @@ def test_the_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert time.perf_counter() - started < 30
+
+
+def test_export_shows_progress_by_default_only_on_a_terminal_with_tqdm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from albert.cli import export
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert export._show_progress(None) is True
+    assert export._show_progress(False) is False
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert export._show_progress(None) is False  # no tqdm: no bar, and no error
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert export._show_progress(None) is False
