@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from albert import cli
-from albert.cli.export import Export, render
+from albert.cli.export import render
 from albert.resources.base import validate_server_python
 from albert.resources.chats import ChatMessage, ChatSession
+from albert.resources.transcripts import Transcript
 
 HOSTILE = (
     "hi\n# Forged heading\n<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n"
@@ -18,7 +19,7 @@ HOSTILE = (
 )
 
 
-def hostile_export() -> Export:
+def hostile_export() -> Transcript:
     session = validate_server_python(
         ChatSession,
         {
@@ -49,7 +50,7 @@ def hostile_export() -> Export:
             "Content": {"html": "<script>x</script>", "ticks": "````"},
         },
     )
-    return Export(session=session, messages=[message, tool])
+    return Transcript(session=session, messages=(message, tool))
 
 
 def outside_fences(markdown: str) -> tuple[list[str], list[list[str]]]:
@@ -106,7 +107,7 @@ def test_plain_text_and_json_content_are_fenced() -> None:
             "Content": "What is the Tg of PMMA?",
         },
     )
-    markdown = render(Export(session=session, messages=[text]), "md")
+    markdown = render(Transcript(session=session, messages=(text,)), "md")
     assert markdown.startswith("# Cure\n")
     assert "## #000 user · text\n\n```text\nWhat is the Tg of PMMA?\n```\n" in markdown
 

@@ -8,6 +8,7 @@ import pkgutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,34 @@ def test_every_public_method_has_a_sync_twin_with_the_same_parameters(
         ], f"{name}.{method_name}"
         if inspect.iscoroutinefunction(inspect.unwrap(method)):
             assert not inspect.iscoroutinefunction(inspect.unwrap(twin))
+
+
+def _generator() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("albert_unasync", ROOT / "scripts" / "unasync.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '    """Runs on the event loop."""',
+        "    # asyncio's cancel",
+        '    """Under trio, too."""',
+        '    """A coroutine."""',
+        '    """The non-blocking client."""',
+        '    """Awaiting it collects a list."""',
+    ],
+)
+def test_the_generator_refuses_async_prose_in_the_sync_library(line: str) -> None:
+    generator: Any = _generator()
+    text = generator.HEADER.format(source="x") + f"def f() -> None:\n{line}\n"
+
+    assert generator._forbidden(Path("src/albert/_sync/x.py"), text)
+    assert not generator._forbidden(Path("tests/_sync/x.py"), text)  # tests may name a backend
+    assert not generator._forbidden(Path("src/albert/_sync/x.py"), text.replace(line, "    pass"))

@@ -59,6 +59,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'albert' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    value.__module__ = "albert"  # its public path (see albert._public)
     globals()[name] = value
     return value
 

@@ -27,6 +27,8 @@ _SUFFIXES = (".dist-info", ".egg-info")
 class AlbertInstallWarning(UserWarning):
     """Another installed distribution provides the ``albert`` package too."""
 
+    __module__ = "albert.exceptions"  # its public path
+
 
 def conflicting_distributions(site_dir: str) -> list[str]:
     """Return the other distributions in ``site_dir`` that install an ``albert`` package.

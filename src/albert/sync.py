@@ -6,6 +6,7 @@ collections from here to annotate or build them yourself::
     from albert.sync import AlbertSession, ChatSessionCollection
 """
 
+from albert._public import publish
 from albert._sync.client import Albert
 from albert._sync.collections.chat_flags import ChatFlagCollection
 from albert._sync.collections.chat_folders import ChatFolderCollection
@@ -23,3 +24,6 @@ __all__ = [
     "ChatMessageCollection",
     "ChatSessionCollection",
 ]
+
+publish("albert", globals(), ["Albert", "AlbertPaginator", "AlbertSession"])
+publish("albert.sync", globals(), [name for name in __all__ if name.startswith("Chat")])

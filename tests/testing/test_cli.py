@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from albert import cli
-from albert.cli.export import Progress
 from albert.resources.chats import ChatFlagType, ChatMessage, ChatSession
 from albert.testing import LocalAlbert
 from albert.testing.server import bind_socket
@@ -360,20 +359,43 @@ def test_export_with_client_credentials(monkeypatch: pytest.MonkeyPatch) -> None
             assert len(cli.export.export_session(client, sid).messages) == 2
 
 
-def test_progress_for_long_exports_on_a_terminal() -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    with LocalAlbert(page_size=2) as server, server.client() as client:
+def test_export_shows_tqdms_bar_with_progress_and_nothing_without(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with LocalAlbert(page_size=2) as server:
         sid = _conversation(server, 5)
-        terminal, pipe = Terminal(), io.StringIO()
-        cli.export.export_session(client, sid, progress=Progress(terminal))
-        cli.export.export_session(client, sid, progress=Progress(pipe))
-    assert terminal.getvalue() == (
-        "\rexporting: 4 messages (2 pages)…\rexporting: 5 messages (3 pages)…\n"
-    )
-    assert pipe.getvalue() == ""  # not a terminal: nothing drawn
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        assert cli.main(["export", sid, "--progress"]) == 0
+        shown = capsys.readouterr()
+        assert cli.main(["export", sid, "--no-progress"]) == 0
+        silent = capsys.readouterr()
+        assert cli.main(["export", sid]) == 0  # standard error is not a terminal here
+        default = capsys.readouterr()
+    assert "exporting Export me: " in shown.err
+    assert "5 messages" in shown.err.rsplit("\r", 1)[-1]  # tqdm's last frame
+    assert silent.err == default.err == ""
+    assert shown.out == silent.out == default.out
+
+
+def test_export_with_progress_without_tqdm_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setenv("ALBERT_TOKEN", "t")
+    assert cli.main(["export", "ses-1", "--progress", "--local"]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'albert-chat[notebook]'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_failed_export_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "export.md"
+    with LocalAlbert() as server:
+        result = _command("export", "ses-none", "--out", str(out), env=server.env)
+    _assert_one_line_error(result, "404")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_export_of_an_unknown_session_is_one_line_and_no_traceback() -> None:
@@ -457,3 +479,23 @@ def test_the_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert time.perf_counter() - started < 30
+
+
+def test_export_shows_progress_by_default_only_on_a_terminal_with_tqdm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from albert.cli import export
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert export._show_progress(None) is True
+    assert export._show_progress(False) is False
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert export._show_progress(None) is False  # no tqdm: no bar, and no error
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert export._show_progress(None) is False

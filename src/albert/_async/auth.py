@@ -37,9 +37,9 @@ class AsyncTokenProvider:
     the next while the others wait for it (single flight), and share its error
     if it fails. Client-credential tokens come through the session's own pool.
     SSO tokens are the manager's (`SSOLogin`), shared by all its clients: read
-    without waiting, renewed by a blocking exchange in a worker thread, so the
-    event loop never waits for it, and a cancelled caller leaves at once while
-    the exchange finishes and stores the token the server rotated.
+    without waiting, renewed by a blocking exchange in a worker thread: a
+    caller that is cancelled or interrupted leaves at once, while the exchange
+    finishes and stores the token the server rotated.
 
     Parameters
     ----------
@@ -158,7 +158,7 @@ class AsyncTokenProvider:
         """Log in through the browser now and fetch a first access token (SSO only).
 
         As `AlbertSSOClient.authenticate`, waiting for the browser in a worker
-        thread (so an event loop keeps running); a caller that leaves ends the wait.
+        thread; a caller that leaves ends the wait.
 
         Raises
         ------

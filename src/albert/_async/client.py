@@ -69,9 +69,8 @@ class AsyncAlbert:
         Connection pool limits of the httpx client the SDK creates.
     httpx_transport : bool, optional
         Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
-        stack, which the non-blocking client uses by default on asyncio and
-        uvloop. The blocking client, and any client under trio, always uses
-        httpx's own transport.
+        stack, the default on asyncio and uvloop (under trio, httpx's own
+        transport is always used).
 
     Attributes
     ----------
@@ -222,12 +221,14 @@ class AsyncAlbert:
         """Create a client that logs in through the browser (single sign-on).
 
         The login happens on the first request: the Albert login page opens
-        in the browser and the client waits for it on ``127.0.0.1`` (the
-        non-blocking client waits in a worker thread, so its event loop keeps
-        running). To log in beforehand, with other ports or timeout, call
+        in the browser and the client waits for it on ``127.0.0.1``. To log
+        in beforehand, with other ports or timeout, call
         ``client.session.token_provider.authenticate(...)``, or build an
         `AlbertSSOClient`, call its ``authenticate()`` and pass it as
         ``auth_manager``.
+
+        The non-blocking client waits in a worker thread, so its event loop
+        keeps running.
 
         Parameters
         ----------

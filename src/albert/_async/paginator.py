@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Generic, TypeVar
 
@@ -13,12 +14,19 @@ from albert._backends.async_listing import CollectOnAwait
 from albert._backends.async_prefetch import Prefetch
 from albert.core.pagination import PageCursor
 from albert.core.responses import decode_model, repeated_key_error
-from albert.resources.base import Page
+from albert.progress import progress_bar, require_progress
+from albert.resources.base import Page, ResourceList
 
 __all__ = ["AsyncAlbertPaginator"]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 _GeneratorT = TypeVar("_GeneratorT", bound=AsyncGenerator[Any, None])
+
+
+def _plural(item_type: type[BaseModel]) -> str:
+    """Return what a listing of ``item_type`` is called: ``ChatSession`` -> "chat sessions"."""
+    words = re.findall(r"[A-Z][a-z]*", item_type.__name__) or [item_type.__name__]
+    return " ".join(words).lower() + "s"
 
 
 class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[ItemT]):
@@ -58,6 +66,9 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
         Stop after this many items; ``None`` lists everything.
     start_key : str | None, optional
         Resume a listing from a `last_key` seen earlier.
+    progress : bool, optional
+        Show a progress bar of the items read (tqdm's, from the ``notebook``
+        extra), one for each iteration.
 
     Attributes
     ----------
@@ -70,6 +81,9 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
 
     Raises
     ------
+    ImportError
+        With ``progress=True`` when tqdm is not installed (when the paginator
+        is made, before anything is sent).
     AlbertDecodeError
         While iterating, if a page does not fit, or the server hands back a
         ``lastKey`` it already gave (the listing would go round forever).
@@ -103,7 +117,10 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
         params: dict[str, Any] | None = None,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> None:
+        require_progress(progress)
+        self._progress = progress
         self._session = session
         self._path = path
         self._item_type = item_type
@@ -137,14 +154,15 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
         )
         return f"<{name}: {progress}, {'more' if cursor.has_more else 'done'}>"
 
-    def pages(self) -> AsyncGenerator[list[ItemT], None]:
+    def pages(self) -> AsyncGenerator[ResourceList[ItemT], None]:
         """Iterate over the listing page by page.
 
         Returns
         -------
-        AsyncGenerator[list, None]
+        AsyncGenerator[ResourceList, None]
             Yields the items of one page at a time (the last cut short at
-            ``max_items``).
+            ``max_items``), each a `ResourceList`: a list that Jupyter shows
+            as a table.
         """
         return self._track(self._pages())
 
@@ -154,8 +172,8 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
 
     async def __aexit__(self, *exc_info: object) -> None:
         # Close what was iterated inside the block now, rather than when the
-        # collector finds it: a read-ahead is cancelled at once, and trio sees
-        # no async generator left unfinished.
+        # collector finds it: no iteration is left for the collector to finish
+        # (in the asynchronous client, a read-ahead is cancelled at once).
         held, self._held = self._held or [], None
         for iteration in held:
             await iteration.aclose()
@@ -195,11 +213,14 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
             self._held.append(iteration)
         return iteration
 
-    async def _pages(self) -> AsyncGenerator[list[ItemT], None]:
+    async def _pages(self) -> AsyncGenerator[ResourceList[ItemT], None]:
         cursor = self._cursor
         cursor.restart()
         self._started = True
         ahead: Prefetch[tuple[Page[ItemT], httpx.Response]] | None = None
+        bar = progress_bar(
+            self._progress, desc=_plural(self._item_type), unit="items", total=cursor.max_items
+        )
         try:
             while ahead is not None or cursor.wants_another_page():
                 if ahead is None:
@@ -211,9 +232,11 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
                 items = cursor.take(page.items, page.last_key)
                 if cursor.wants_another_page():
                     ahead = Prefetch(self._fetch_page, cursor.params(self._params))
+                bar.update(len(items))
                 if items:
-                    yield items
+                    yield ResourceList(items)
         finally:
+            bar.close()
             if ahead is not None:
                 ahead.cancel()
 

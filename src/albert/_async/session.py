@@ -89,9 +89,8 @@ class AsyncAlbertSession:
         Connection pool limits of the client the session creates.
     httpx_transport : bool, optional
         Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
-        stack, which the non-blocking client uses by default on asyncio and
-        uvloop. The blocking client, and any client under trio, always uses
-        httpx's own transport.
+        stack, the default on asyncio and uvloop (under trio, httpx's own
+        transport is always used).
 
     Raises
     ------

@@ -70,10 +70,7 @@ class Albert:
     limits : httpx.Limits | None, optional
         Connection pool limits of the httpx client the SDK creates.
     httpx_transport : bool, optional
-        Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
-        stack, which the non-blocking client uses by default on asyncio and
-        uvloop. The blocking client, and any client under trio, always uses
-        httpx's own transport.
+        Send with httpx's own transport (httpcore) always (this argument changes nothing here).
 
     Attributes
     ----------
@@ -224,9 +221,8 @@ class Albert:
         """Create a client that logs in through the browser (single sign-on).
 
         The login happens on the first request: the Albert login page opens
-        in the browser and the client waits for it on ``127.0.0.1`` (the
-        non-blocking client waits in a worker thread, so its event loop keeps
-        running). To log in beforehand, with other ports or timeout, call
+        in the browser and the client waits for it on ``127.0.0.1``. To log
+        in beforehand, with other ports or timeout, call
         ``client.session.token_provider.authenticate(...)``, or build an
         `AlbertSSOClient`, call its ``authenticate()`` and pass it as
         ``auth_manager``.

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -15,12 +16,19 @@ from albert._backends.sync_prefetch import Prefetch
 from albert._sync.session import AlbertSession
 from albert.core.pagination import PageCursor
 from albert.core.responses import decode_model, repeated_key_error
-from albert.resources.base import Page
+from albert.progress import progress_bar, require_progress
+from albert.resources.base import Page, ResourceList
 
 __all__ = ["AlbertPaginator"]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 _GeneratorT = TypeVar("_GeneratorT", bound=Generator[Any, None])
+
+
+def _plural(item_type: type[BaseModel]) -> str:
+    """Return what a listing of ``item_type`` is called: ``ChatSession`` -> "chat sessions"."""
+    words = re.findall(r"[A-Z][a-z]*", item_type.__name__) or [item_type.__name__]
+    return " ".join(words).lower() + "s"
 
 
 class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
@@ -33,17 +41,11 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
 
     It is also an iterator: ``next(paginator)`` hands out one item at a
     time, ``close()`` ends that iteration, and a loop over a paginator that
-    ``next()`` started goes on from there. Awaiting the non-blocking
-    client's paginator collects the listing into a list (as the published
-    package's ``chat_flags.get_all`` returns one).
+    ``next()`` started goes on from there. ``list(paginator)`` collects the listing into a list.
 
-    The non-blocking client also reads at most one page ahead: the next page is
-    requested as soon as your code waits on something (I/O, a sleep) while it
-    works on the current one; a loop that never waits gets each page when it
-    reaches it, with no background task (see the pagination guide). Inside
+    It never reads ahead: a page is requested when the loop reaches it. Inside
     ``with paginator:``, a loop left early is closed when the block
-    ends, with its read-ahead if any; elsewhere, when its iterator is
-    collected.
+    ends; elsewhere, when its iterator is collected.
 
     Parameters
     ----------
@@ -60,6 +62,9 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
         Stop after this many items; ``None`` lists everything.
     start_key : str | None, optional
         Resume a listing from a `last_key` seen earlier.
+    progress : bool, optional
+        Show a progress bar of the items read (tqdm's, from the ``notebook``
+        extra), one for each iteration.
 
     Attributes
     ----------
@@ -72,6 +77,9 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
 
     Raises
     ------
+    ImportError
+        With ``progress=True`` when tqdm is not installed (when the paginator
+        is made, before anything is sent).
     AlbertDecodeError
         While iterating, if a page does not fit, or the server hands back a
         ``lastKey`` it already gave (the listing would go round forever).
@@ -105,7 +113,10 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
         params: dict[str, Any] | None = None,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> None:
+        require_progress(progress)
+        self._progress = progress
         self._session = session
         self._path = path
         self._item_type = item_type
@@ -139,14 +150,15 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
         )
         return f"<{name}: {progress}, {'more' if cursor.has_more else 'done'}>"
 
-    def pages(self) -> Generator[list[ItemT], None]:
+    def pages(self) -> Generator[ResourceList[ItemT], None]:
         """Iterate over the listing page by page.
 
         Returns
         -------
-        Generator[list, None]
+        Generator[ResourceList, None]
             Yields the items of one page at a time (the last cut short at
-            ``max_items``).
+            ``max_items``), each a `ResourceList`: a list that Jupyter shows
+            as a table.
         """
         return self._track(self._pages())
 
@@ -156,8 +168,8 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
 
     def __exit__(self, *exc_info: object) -> None:
         # Close what was iterated inside the block now, rather than when the
-        # collector finds it: a read-ahead is cancelled at once, and trio sees
-        # no async generator left unfinished.
+        # collector finds it: no iteration is left for the collector to finish
+        # (in the asynchronous client, a read-ahead is cancelled at once).
         held, self._held = self._held or [], None
         for iteration in held:
             iteration.close()
@@ -197,11 +209,14 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
             self._held.append(iteration)
         return iteration
 
-    def _pages(self) -> Generator[list[ItemT], None]:
+    def _pages(self) -> Generator[ResourceList[ItemT], None]:
         cursor = self._cursor
         cursor.restart()
         self._started = True
         ahead: Prefetch[tuple[Page[ItemT], httpx.Response]] | None = None
+        bar = progress_bar(
+            self._progress, desc=_plural(self._item_type), unit="items", total=cursor.max_items
+        )
         try:
             while ahead is not None or cursor.wants_another_page():
                 if ahead is None:
@@ -213,9 +228,11 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
                 items = cursor.take(page.items, page.last_key)
                 if cursor.wants_another_page():
                     ahead = Prefetch(self._fetch_page, cursor.params(self._params))
+                bar.update(len(items))
                 if items:
-                    yield items
+                    yield ResourceList(items)
         finally:
+            bar.close()
             if ahead is not None:
                 ahead.cancel()
 

@@ -90,10 +90,7 @@ class AlbertSession:
     limits : httpx.Limits | None, optional
         Connection pool limits of the client the session creates.
     httpx_transport : bool, optional
-        Send with httpx's own transport (httpcore) instead of aiohttp's HTTP
-        stack, which the non-blocking client uses by default on asyncio and
-        uvloop. The blocking client, and any client under trio, always uses
-        httpx's own transport.
+        Send with httpx's own transport (httpcore) always (this argument changes nothing here).
 
     Raises
     ------

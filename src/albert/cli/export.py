@@ -1,41 +1,42 @@
 """``albert-chat export``: a chat session and its messages as Markdown or JSON.
 
-`export_session` (sync) and `export_session_async` read a session, all its
-messages page by page and its starred messages; `render` turns them into
-text. The command runs the sync one against the configured service, or the
-local emulator with ``--local``.
+The export streams: each page of messages is written as it arrives, so a
+session of any size exports in the memory of one page (the walk is
+`albert.sync`'s ``chat_sessions.export``, generated from the async one; the
+rendering is `albert.display.ExportRenderer`). With ``--out`` the text goes
+to a temporary file beside FILE, renamed to FILE once complete: a failed
+export leaves no half-written file. A progress bar is shown on a terminal
+when the ``notebook`` extra (tqdm) is installed.
+
+`export_session` (sync) and `export_session_async` read a whole session into
+a `Transcript`; `render` turns one into text, as the command writes it.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
-import json
+import contextlib
+import importlib.util
 import os
-import re
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from albert.display import FORMATS
 
 if TYPE_CHECKING:
     from albert import Albert, AsyncAlbert
-    from albert.resources.base import ServerEnum
-    from albert.resources.chats import ChatFlag, ChatMessage, ChatSession
+    from albert.resources.transcripts import Transcript
 
 __all__ = [
     "FORMATS",
-    "Export",
-    "Progress",
     "add_parser",
     "export_session",
     "export_session_async",
     "render",
     "run",
 ]
-
-#: The formats ``--format`` accepts.
-FORMATS = ("md", "json")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,95 +78,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--db", metavar="PATH", help="with --local: the emulator's SQLite file (nothing to run)"
     )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=(
+            "show a progress bar on standard error (default: on a terminal, when tqdm is "
+            "installed: pip install 'albert-chat[notebook]')"
+        ),
+    )
     parser.set_defaults(run=run)
 
 
-@dataclass
-class Export:
-    """What an export holds: the session, its messages in order, and which are starred.
-
-    Attributes
-    ----------
-    session : ChatSession
-        The session.
-    messages : list[ChatMessage]
-        Its messages, oldest first.
-    starred : set[tuple[str, str]]
-        ``(source_request_id, sequence)`` of its starred messages.
-    """
-
-    session: ChatSession
-    messages: list[ChatMessage] = field(default_factory=list)
-    starred: set[tuple[str, str]] = field(default_factory=set)
-
-    def star(self, flags: Iterable[ChatFlag]) -> None:
-        """Record the starred messages of this session among ``flags``.
-
-        Parameters
-        ----------
-        flags : Iterable[ChatFlag]
-            Starred flags, of any session.
-        """
-        for flag in flags:
-            if flag.parent_id == self.session.id and flag.source_request_id and flag.sequence:
-                self.starred.add((flag.source_request_id, flag.sequence))
-
-    def is_starred(self, message: ChatMessage) -> bool:
-        """Tell whether a message of the export is starred.
-
-        Parameters
-        ----------
-        message : ChatMessage
-            One of `messages`.
-
-        Returns
-        -------
-        bool
-            Whether it carries a starred flag.
-        """
-        return (message.source_request_id or "", message.sequence or "") in self.starred
-
-
-class Progress:
-    """A one-line progress indicator for long exports (shown from the second page on).
-
-    Parameters
-    ----------
-    stream : TextIO
-        Where to draw it (standard error).
-    enabled : bool | None, optional
-        Draw it at all; default: only when ``stream`` is a terminal.
-    """
-
-    def __init__(self, stream: TextIO, *, enabled: bool | None = None) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty() if enabled is None else enabled
-        self._shown = False
-
-    def page(self, pages: int, messages: int) -> None:
-        """Report that another page arrived.
-
-        Parameters
-        ----------
-        pages : int
-            Pages read so far.
-        messages : int
-            Messages read so far.
-        """
-        if self.enabled and pages >= 2:
-            self.stream.write(f"\rexporting: {messages} messages ({pages} pages)…")
-            self.stream.flush()
-            self._shown = True
-
-    def done(self) -> None:
-        """End the line, if one was drawn."""
-        if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._shown = False
-
-
-def export_session(client: Albert, session_id: str, *, progress: Progress | None = None) -> Export:
+def export_session(client: Albert, session_id: str, *, progress: bool = False) -> Transcript:
     """Read a session, all its messages and its starred flags with a sync client.
 
     Parameters
@@ -174,34 +99,20 @@ def export_session(client: Albert, session_id: str, *, progress: Progress | None
         The client.
     session_id : str
         The session.
-    progress : Progress | None, optional
-        Told about every page of messages.
+    progress : bool, optional
+        Show a progress bar of the messages read.
 
     Returns
     -------
-    Export
-        Ready for `render`.
+    Transcript
+        Ready for `render` (``client.chat_sessions.transcript(id=session_id)``).
     """
-    from albert.resources.chats import ChatFlagType
-
-    export = Export(session=client.chat_sessions.get_by_id(id=session_id))
-    pages = 0
-    try:
-        for page in client.chat_messages.get_all(session_id=session_id).pages():
-            export.messages.extend(page)
-            pages += 1
-            if progress is not None:
-                progress.page(pages, len(export.messages))
-    finally:
-        if progress is not None:
-            progress.done()
-    export.star(client.chat_flags.get_all(type=ChatFlagType.STARRED))
-    return export
+    return client.chat_sessions.transcript(id=session_id, progress=progress)
 
 
 async def export_session_async(
-    client: AsyncAlbert, session_id: str, *, progress: Progress | None = None
-) -> Export:
+    client: AsyncAlbert, session_id: str, *, progress: bool = False
+) -> Transcript:
     """Read a session, all its messages and its starred flags with an async client.
 
     Parameters
@@ -210,37 +121,23 @@ async def export_session_async(
         The client.
     session_id : str
         The session.
-    progress : Progress | None, optional
-        Told about every page of messages.
+    progress : bool, optional
+        Show a progress bar of the messages read.
 
     Returns
     -------
-    Export
+    Transcript
         Ready for `render`.
     """
-    from albert.resources.chats import ChatFlagType
-
-    export = Export(session=await client.chat_sessions.get_by_id(id=session_id))
-    pages = 0
-    try:
-        async for page in client.chat_messages.get_all(session_id=session_id).pages():
-            export.messages.extend(page)
-            pages += 1
-            if progress is not None:
-                progress.page(pages, len(export.messages))
-    finally:
-        if progress is not None:
-            progress.done()
-    export.star([flag async for flag in client.chat_flags.get_all(type=ChatFlagType.STARRED)])
-    return export
+    return await client.chat_sessions.transcript(id=session_id, progress=progress)
 
 
-def render(export: Export, fmt: str = "md") -> str:
-    """Return an export as Markdown (``"md"``) or JSON (``"json"``).
+def render(export: Transcript, fmt: str = "md") -> str:
+    """Return a transcript as Markdown (``"md"``) or JSON (``"json"``), as the command writes it.
 
     Parameters
     ----------
-    export : Export
+    export : Transcript
         What `export_session` read.
     fmt : str, optional
         ``"md"`` (the default) or ``"json"``.
@@ -255,88 +152,9 @@ def render(export: Export, fmt: str = "md") -> str:
     ValueError
         For another format.
     """
-    if fmt == "json":
-        return _json(export)
-    if fmt == "md":
-        return _markdown(export)
-    raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    from albert.display import ExportRenderer
 
-
-def _json(export: Export) -> str:
-    data = {
-        "session": export.session.model_dump(by_alias=True, mode="json", exclude_none=True),
-        "messages": [
-            {
-                **m.model_dump(by_alias=True, mode="json", exclude_none=True),
-                "starred": export.is_starred(m),
-            }
-            for m in export.messages
-        ],
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-# What comes from the server is never Markdown or HTML of the export: a message
-# could forge a heading, or bring <script>, onerror= and javascript: links into
-# whatever renders the file. Text goes in fenced blocks (nothing inside one is
-# interpreted), names and ids are escaped inline.
-
-#: The ASCII punctuation CommonMark lets a backslash escape, and that means something.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-_BACKTICKS = re.compile(r"`+")
-
-
-def _inline(text: str) -> str:
-    """Return server text as literal inline Markdown: one line, no markup, no HTML."""
-    flat = " ".join(text.split())
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(flat, quote=False))
-
-
-def _label(member: ServerEnum) -> str:
-    """Return an enum's value for a heading; one the server made up is escaped."""
-    return member.value if member.name != "UNKNOWN" else _inline(member.value)
-
-
-def _longest_backticks(text: str) -> int:
-    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-
-
-def _code(text: str) -> str:
-    """Return server text as an inline code span that no backtick in it can end."""
-    flat = " ".join(text.split())
-    fence = "`" * (_longest_backticks(flat) + 1)
-    if flat.startswith("`") or flat.endswith("`"):
-        flat = f" {flat} "
-    return f"{fence}{flat}{fence}"
-
-
-def _fenced(text: str, info: str) -> list[str]:
-    """Return server text as a fenced code block that no line of it can close."""
-    fence = "`" * max(3, _longest_backticks(text) + 1)
-    return [f"{fence}{info}", text, fence]
-
-
-def _block(content: str | dict[str, Any]) -> list[str]:
-    if isinstance(content, str):
-        return _fenced(content, "text")
-    return _fenced(json.dumps(content, indent=2, ensure_ascii=False), "json")
-
-
-def _markdown(export: Export) -> str:
-    session = export.session
-    lines = [f"# {_inline(session.name)}", ""]
-    lines.append(
-        f"- Session: {_code(session.id or '')} (source {_code(session.source_session_id)})"
-    )
-    if session.parent_id:
-        lines.append(f"- Folder: {_code(session.parent_id)}")
-    lines.append(f"- Messages: {len(export.messages)}, starred: {len(export.starred)}")
-    for message in export.messages:
-        star = " ★" if export.is_starred(message) else ""
-        heading = f"{_label(message.role)} · {_label(message.component_type)}"
-        lines.extend(["", f"## #{_inline(message.sequence or '')} {heading}{star}", ""])
-        lines.extend(_block(message.content))
-    return "\n".join(lines) + "\n"
+    return ExportRenderer(fmt, starred=export.starred).render(export.session, export.messages)
 
 
 def _client(local: bool) -> Albert:
@@ -371,8 +189,9 @@ def _client(local: bool) -> Albert:
 _FILE_PAGE_SIZE = 500
 
 
-def _export_from_file(path: str, session_id: str, progress: Progress) -> Export:
-    """Export a session from an emulator's SQLite file, opened read-only.
+@contextlib.contextmanager
+def _file_client(path: str) -> Iterator[Albert]:
+    """Serve an emulator's SQLite file, opened read-only, and yield a client of it.
 
     The file is served by an emulator of its own, on a random port with a
     random token, that never writes to it: no table, no journal mode, no
@@ -392,18 +211,57 @@ def _export_from_file(path: str, session_id: str, progress: Progress) -> Export:
             page_size=_FILE_PAGE_SIZE,
         )
         with LocalAlbert(app=app) as server, server.client() as client:
-            return export_session(client, session_id, progress=progress)
+            yield client
     finally:
         store.close()
 
 
+def _show_progress(asked: bool | None) -> bool:
+    """``--progress``/``--no-progress``, or by default: on a terminal, when tqdm is there."""
+    if asked is not None:
+        return asked
+    return sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None
+
+
+def _write_file(path: str, pieces: Iterable[str], *, force: bool) -> None:
+    """Write ``pieces`` to a temporary file beside ``path``, then move it to ``path``.
+
+    Without ``force``, an existing ``path`` is never replaced (also one made
+    while the export ran): a hard link claims the name only if it is free.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, partial = tempfile.mkstemp(prefix=".albert-export-", suffix=".part", dir=directory)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # as open() would have made it
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for piece in pieces:
+                out.write(piece)
+        if force:
+            os.replace(partial, path)
+            return
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            raise ValueError(f"{path} exists: pass --force to overwrite it") from None
+        except OSError:  # no hard links here: check, then rename
+            if os.path.exists(path):
+                raise ValueError(f"{path} exists: pass --force to overwrite it") from None
+            os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Export a session to standard output or a file.
+    """Export a session to standard output or a file, a page of messages at a time.
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``session_id``, ``format``, ``out``, ``force``, ``local`` and ``db``.
+        ``session_id``, ``format``, ``out``, ``force``, ``local``, ``db`` and
+        ``progress``.
 
     Returns
     -------
@@ -415,30 +273,37 @@ def run(args: argparse.Namespace) -> int:
     ValueError
         If ``--db`` is given without ``--local``, or names no file; or if
         ``--out`` names a file that exists and ``--force`` is not given.
+    ImportError
+        With ``--progress`` when tqdm is not installed.
     """
+    from albert._sync.conversations import export_text
+    from albert.display import ExportRenderer
+    from albert.progress import require_progress
+
     if args.out and not args.force and os.path.exists(args.out):
         raise ValueError(f"{args.out} exists: pass --force to overwrite it")
-    progress = Progress(sys.stderr)
+    progress = _show_progress(args.progress)
+    require_progress(progress)
+    opened: contextlib.AbstractContextManager[Albert]
     if args.db is not None:
         if not args.local:
             raise ValueError("--db reads the local emulator's file: add --local")
         if not os.path.isfile(args.db):
             raise ValueError(f"no emulator database at {args.db}")
-        export = _export_from_file(args.db, args.session_id, progress)
+        opened = _file_client(args.db)
     else:
-        with _client(args.local) as client:
-            export = export_session(client, args.session_id, progress=progress)
-    text = render(export, args.format)
+        opened = _client(args.local)
+    renderer = ExportRenderer(args.format)
+    with opened as client:
+        pieces = export_text(client.chat_sessions, args.session_id, renderer, progress=progress)
+        if args.out:
+            _write_file(args.out, pieces, force=args.force)
+        else:
+            for piece in pieces:
+                sys.stdout.write(piece)
     if args.out:
-        try:
-            with open(args.out, "w" if args.force else "x", encoding="utf-8") as out:
-                out.write(text)
-        except FileExistsError:  # made while the export ran
-            raise ValueError(f"{args.out} exists: pass --force to overwrite it") from None
         print(
-            f"exported {len(export.messages)} messages of {export.session.id} to {args.out}",
+            f"exported {renderer.count} messages of {args.session_id} to {args.out}",
             file=sys.stderr,
         )
-    else:
-        sys.stdout.write(text)
     return 0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,7 @@ __all__ = [
     "BaseAlbertModel",
     "BaseResource",
     "Page",
+    "ResourceList",
     "ServerEnum",
     "Status",
     "validate_server_json",
@@ -141,6 +142,31 @@ class BaseAlbertModel(BaseModel):
         validate_assignment=True,
     )
 
+    #: The fields a plain repr (and a table of several) shows, in order; all when empty.
+    _repr_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Short, by Python name: the main fields that hold something, enum
+        # values, readable timestamps, content cut off; never every field.
+        from albert.display._plain import Shown, readable_time, shown
+
+        names = self._repr_fields or tuple(type(self).model_fields)
+        for name in names:
+            value = getattr(self, name, None)
+            if value is None:
+                continue
+            if name.endswith("_at") and isinstance(value, str):
+                readable = readable_time(value)
+                yield name, Shown(readable) if readable else shown(value)
+            else:
+                yield name, shown(value)
+
+    def _repr_html_(self) -> str:
+        """Return the HTML Jupyter shows for this resource (see `albert.display.to_html`)."""
+        from albert.display._html import resource_html
+
+        return resource_html(self)
+
     def to_request_body(self, *, name: str | None = None) -> dict[str, Any]:
         """Return the JSON body that sends this model to the API.
 
@@ -187,6 +213,8 @@ class AuditFields(BaseAlbertModel):
         When it happened.
     """
 
+    _repr_fields = ("by", "by_name", "at")
+
     by: str | None = Field(default=None)
     by_name: str | None = Field(default=None, alias="byName")
     at: datetime | None = Field(default=None)
@@ -231,3 +259,18 @@ class Page(BaseModel, Generic[ItemT]):
 
     items: list[ItemT] = Field(default_factory=list, alias="Items")
     last_key: str | None = Field(default=None, alias="lastKey")
+
+
+class ResourceList(list[ItemT]):
+    """A list of resources that Jupyter shows as a table, a row per item.
+
+    What a paginator's ``pages()`` yields: a plain ``list`` in every other
+    way. Wrap any list of resources to see it as a table, a whole listing
+    for instance: ``ResourceList(client.chat_sessions.get_all())``.
+    """
+
+    def _repr_html_(self) -> str:
+        """Return the HTML table Jupyter shows (see `albert.display.to_html`)."""
+        from albert.display._html import resources_html
+
+        return resources_html(self)

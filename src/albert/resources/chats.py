@@ -119,6 +119,8 @@ class ChatSessionRef(BaseAlbertModel):
         completion message.
     """
 
+    _repr_fields = ("source_session_id", "chat_session_id")
+
     source_session_id: UUID = Field(alias="sourceSessionId")
     chat_session_id: str = Field(alias="chatSessionId")
 
@@ -147,6 +149,8 @@ class ChatSession(BaseResource):
         The automation run that created the session (``automationRunId``).
     """
 
+    _repr_fields = ("id", "name", "parent_id", "kind", "last_message_at")
+
     id: str | None = Field(default=None)
     name: str
     parent_id: str | None = Field(default=None, alias="parentId")
@@ -173,6 +177,8 @@ class ChatMessageAttachment(BaseAlbertModel):
     parts_summary : str | None
         What the file holds, for people (``partsSummary``, e.g. ``"34 pages"``).
     """
+
+    _repr_fields = ("file_id", "title", "kind", "size_bytes")
 
     file_id: str = Field(alias="fileId")
     title: str
@@ -235,6 +241,8 @@ class ChatMessage(BaseResource):
         (``permissionActions``); when both are set, this list is authoritative.
     """
 
+    _repr_fields = ("source_request_id", "sequence", "role", "component_type", "content")
+
     id: str | None = Field(default=None)
     source_request_id: str | None = Field(default=None, alias="sourceRequestId")
     sequence: str | None = Field(default=None)
@@ -272,6 +280,8 @@ class ChatFolder(BaseResource):
         Optional parent folder ID for nested folders.
     """
 
+    _repr_fields = ("id", "name", "folder_type", "parent_id")
+
     id: str | None = Field(default=None)
     name: str
     folder_type: ChatFolderType | None = Field(default=None, alias="type")
@@ -305,6 +315,8 @@ class ChatFlag(BaseResource):
         Whether the message is marked as hallucinated.
     """
 
+    _repr_fields = ("type", "parent_id", "source_request_id", "sequence", "component_type")
+
     source_request_id: str | None = Field(default=None, alias="sourceRequestId")
     id: str | None = Field(default=None)
     parent_id: str | None = Field(default=None, alias="parentId")
@@ -329,6 +341,8 @@ class ChatFlagsInMessage(BaseAlbertModel):
     flags : list[ChatFlagType] | None
         List of flag types set on the message.
     """
+
+    _repr_fields = ("source_request_id", "flags", "total")
 
     source_request_id: str | None = Field(default=None, alias="sourceRequestId")
     total: int | None = None

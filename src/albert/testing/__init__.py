@@ -74,6 +74,7 @@ def __getattr__(name: str) -> Any:
         if error is None:
             raise
         raise error from exc
+    value.__module__ = "albert.testing"  # its public path (see albert._public)
     globals()[name] = value
     return value
 

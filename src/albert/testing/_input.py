@@ -50,6 +50,8 @@ class ApiError(Exception):
         Headers of the answer.
     """
 
+    __module__ = "albert.testing.app"  # its public path
+
     def __init__(
         self,
         status: int,

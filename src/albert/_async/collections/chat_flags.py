@@ -47,6 +47,7 @@ class ChatFlagCollection(BaseCollection):
         type: ChatFlagType,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> AsyncAlbertPaginator[ChatFlag]:
         """Iterate over the flags of one type across the caller's messages.
 
@@ -59,6 +60,9 @@ class ChatFlagCollection(BaseCollection):
             available items.
         start_key : str | None, optional
             Resume a listing from a paginator's ``last_key``.
+        progress : bool, optional
+            Show a progress bar of the items listed (needs the ``notebook``
+            extra).
 
         Returns
         -------
@@ -74,6 +78,7 @@ class ChatFlagCollection(BaseCollection):
             params=flag_query(None, type, None),
             max_items=max_items,
             start_key=start_key,
+            progress=progress,
         )
 
     @validate_call

@@ -85,6 +85,7 @@ class ChatFolderCollection(BaseCollection):
         exact_match: bool = True,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> AsyncAlbertPaginator[ChatFolder]:
         """Iterate over chat folders with optional name filters.
 
@@ -101,6 +102,9 @@ class ChatFolderCollection(BaseCollection):
             available items.
         start_key : str | None, optional
             Resume a listing from a paginator's ``last_key``.
+        progress : bool, optional
+            Show a progress bar of the items listed (needs the ``notebook``
+            extra).
 
         Returns
         -------
@@ -114,6 +118,7 @@ class ChatFolderCollection(BaseCollection):
             params=name_filters(name=name, exact_match=exact_match),
             max_items=max_items,
             start_key=start_key,
+            progress=progress,
         )
 
     @validate_call

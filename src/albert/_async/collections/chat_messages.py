@@ -120,6 +120,7 @@ class ChatMessageCollection(BaseCollection):
         session_id: str,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> AsyncAlbertPaginator[ChatMessage]:
         """Iterate over the messages of a session, oldest first.
 
@@ -132,6 +133,9 @@ class ChatMessageCollection(BaseCollection):
             available items.
         start_key : str | None, optional
             Resume a listing from a paginator's ``last_key``.
+        progress : bool, optional
+            Show a progress bar of the items listed (needs the ``notebook``
+            extra).
 
         Returns
         -------
@@ -144,6 +148,7 @@ class ChatMessageCollection(BaseCollection):
             item_type=ChatMessage,
             max_items=max_items,
             start_key=start_key,
+            progress=progress,
         )
 
     @validate_call

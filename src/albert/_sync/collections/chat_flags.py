@@ -49,6 +49,7 @@ class ChatFlagCollection(BaseCollection):
         type: ChatFlagType,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> AlbertPaginator[ChatFlag]:
         """Iterate over the flags of one type across the caller's messages.
 
@@ -61,13 +62,14 @@ class ChatFlagCollection(BaseCollection):
             available items.
         start_key : str | None, optional
             Resume a listing from a paginator's ``last_key``.
+        progress : bool, optional
+            Show a progress bar of the items listed (needs the ``notebook``
+            extra).
 
         Returns
         -------
         AlbertPaginator[ChatFlag]
-            Iterate it for the flags of that type; in the non-blocking
-            client, awaiting it returns them as a list, as the published
-            package's ``get_all`` does.
+            Iterate it for the flags of that type; ``list()`` of it returns them as a list.
         """
         return AlbertPaginator(
             session=self._session,
@@ -76,6 +78,7 @@ class ChatFlagCollection(BaseCollection):
             params=flag_query(None, type, None),
             max_items=max_items,
             start_key=start_key,
+            progress=progress,
         )
 
     @validate_call

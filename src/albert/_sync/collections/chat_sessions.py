@@ -4,17 +4,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Literal
+
 from pydantic import validate_call
 
 from albert._sendable import check_text
 from albert._sync.collections.base import BaseCollection
+from albert._sync.conversations import export_text, read_transcript
 from albert._sync.paginator import AlbertPaginator
 from albert._sync.session import AlbertSession
 from albert.core.queries import session_filters, update_operations
 from albert.core.responses import decode_created, decode_model
 from albert.core.sentinels import NOT_GIVEN, NotGivenOr
 from albert.core.urls import path_segment
+from albert.display import ExportRenderer
+from albert.progress import require_progress
 from albert.resources.chats import ChatSession, ChatSessionKind
+from albert.resources.transcripts import Transcript
 
 __all__ = ["ChatSessionCollection"]
 
@@ -118,6 +125,7 @@ class ChatSessionCollection(BaseCollection):
         updated_by: str | None = None,
         max_items: int | None = None,
         start_key: str | None = None,
+        progress: bool = False,
     ) -> AlbertPaginator[ChatSession]:
         """Iterate over chat sessions with optional filters.
 
@@ -144,6 +152,9 @@ class ChatSessionCollection(BaseCollection):
             available items.
         start_key : str | None, optional
             Resume a listing from a paginator's ``last_key``.
+        progress : bool, optional
+            Show a progress bar of the sessions listed (needs the
+            ``notebook`` extra).
 
         Returns
         -------
@@ -166,7 +177,78 @@ class ChatSessionCollection(BaseCollection):
             ),
             max_items=max_items,
             start_key=start_key,
+            progress=progress,
         )
+
+    @validate_call
+    def transcript(self, *, id: str, progress: bool = False) -> Transcript:
+        """Read a whole conversation: the session, all its messages, and which are starred.
+
+        Parameters
+        ----------
+        id : str
+            The session ID.
+        progress : bool, optional
+            Show a progress bar of the messages read (needs the ``notebook``
+            extra: ``pip install 'albert-chat[notebook]'``).
+
+        Returns
+        -------
+        Transcript
+            The session and its messages grouped by request; Jupyter shows it
+            as the conversation.
+
+        Raises
+        ------
+        NotFoundError
+            If no session has this ID.
+        ImportError
+            With ``progress=True`` when tqdm is not installed; nothing is sent.
+        """
+        require_progress(progress)
+        return read_transcript(self, id, progress=progress)
+
+    @validate_call
+    def export(
+        self, *, id: str, format: Literal["md", "json"] = "md", progress: bool = False
+    ) -> Iterator[str]:
+        """Write a session and its messages as Markdown or JSON, a page of messages at a time.
+
+        Nothing is requested before iteration starts, and the messages are
+        never all held: each page is rendered as it arrives, so a session of
+        any size exports in the memory of one page.
+
+        Parameters
+        ----------
+        id : str
+            The session ID.
+        format : {"md", "json"}, optional
+            Markdown (the default: a heading per message, its content in a
+            fenced block, ★ on the starred ones) or JSON (``{"session": ...,
+            "messages": [...]}`` by wire names, each message with
+            ``"starred"``).
+        progress : bool, optional
+            Show a progress bar of the messages exported (needs the
+            ``notebook`` extra).
+
+        Returns
+        -------
+        AsyncIterator[str]
+            Iterate it for the export's text, piece by piece; write each
+            piece to a file as it comes.
+
+        Raises
+        ------
+        ValueError
+            If ``id`` is empty; nothing is sent.
+        ImportError
+            With ``progress=True`` when tqdm is not installed; nothing is sent.
+        NotFoundError
+            While iterating, if no session has this ID.
+        """
+        require_progress(progress)
+        self._item_path(id)  # an empty id is refused now, not when iterating
+        return export_text(self, id, ExportRenderer(format), progress=progress)
 
     @validate_call
     def update(

@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from albert._public import publish
+
 if TYPE_CHECKING:
     from albert.integrations.assistant_ui._async.client import (
         AsyncAssistantClient,
@@ -89,6 +91,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, _PACKAGE), name)
+    publish(_PACKAGE, {name: value}, [name])  # help() and reprs name the public path
     globals()[name] = value
     return value
 

@@ -53,8 +53,7 @@ class AssistantClient:
         The backend's base URL (the routes are added to it).
     headers : dict[str, str] | Callable | None, optional
         Headers sent with every request, or a function returning them, called
-        before each request. A coroutine function is awaited by the
-        asynchronous client and refused by the synchronous one.
+        before each request. An asynchronous function is refused with a TypeError.
     timeout : httpx.Timeout | float | None, optional
         The timeout of each attempt (default 60 s, 10 s to connect): the
         longest wait for the next bytes of a stream. ``None`` disables it.
