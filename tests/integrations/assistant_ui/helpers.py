@@ -57,7 +57,8 @@ class FakeAlbert:
 
     Sessions are found by ``sourceSessionId``; a message keeps the client's
     ``sequence`` within its request; a create without sequence is a 400, a
-    second create of the same (session, request, sequence) a 409; a listing
+    second create of the same (session, request, sequence) a 409; a PATCH of
+    one message replaces the attributes it names; a listing
     gives requests in creation order and components by sequence, in pages of
     `page_size`.
     """
@@ -68,6 +69,7 @@ class FakeAlbert:
         self.page_size = page_size
         self.fail_creates_after: int | None = None  # creates that succeed before a 503
         self.creates = 0
+        self.updates = 0
         self.stale_listing = False  # listings miss what is stored (a concurrent save's)
         self.router = router
         router.get(path__regex=rf"{SESSIONS}/source/(?P<source>[^/]+)$").mock(
@@ -78,6 +80,9 @@ class FakeAlbert:
         router.post(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(
             side_effect=self._create
         )
+        one = rf"{SESSIONS}/(?P<sid>[^/]+)/messages/(?P<srid>[^/]+)$"
+        router.patch(path__regex=one).mock(side_effect=self._update)
+        router.get(path__regex=one).mock(side_effect=self._get)
 
     def _by_source(self, request: httpx.Request, source: str) -> httpx.Response:
         for session in self.sessions.values():
@@ -109,6 +114,28 @@ class FakeAlbert:
         stored = {**sent, "id": f"msg-{self.creates}", "parentId": sid}
         self.messages[sid].append(stored)
         return httpx.Response(201, json={k: v for k, v in stored.items() if k != "Content"})
+
+    def _stored(self, request: httpx.Request, sid: str, srid: str) -> dict[str, Any] | None:
+        sequence = request.url.params.get("sequence")
+        for m in self.messages[sid]:
+            if (m["sourceRequestId"], m["sequence"]) == (srid, sequence):
+                return m
+        return None
+
+    def _update(self, request: httpx.Request, sid: str, srid: str) -> httpx.Response:
+        stored = self._stored(request, sid, srid)
+        if stored is None:
+            return httpx.Response(404, json={"message": "no such message"})
+        for operation in body(request)["data"]:
+            stored[operation["attribute"]] = operation["newValue"]
+        self.updates += 1
+        return httpx.Response(200, json={k: v for k, v in stored.items() if k != "Content"})
+
+    def _get(self, request: httpx.Request, sid: str, srid: str) -> httpx.Response:
+        stored = self._stored(request, sid, srid)
+        if stored is None:
+            return httpx.Response(404, json={"message": "no such message"})
+        return httpx.Response(200, json=stored)
 
     def ordered(self, sid: str) -> list[dict[str, Any]]:
         order: list[str] = []

@@ -14,7 +14,12 @@ from albert.integrations.assistant_ui.converters import (
     plan_components,
     to_assistant_ui,
 )
-from albert.integrations.assistant_ui.saving import SavedThread, missing_components, thread_name
+from albert.integrations.assistant_ui.saving import (
+    SavedThread,
+    missing_components,
+    new_tool_results,
+    thread_name,
+)
 from albert.resources.chats import ChatSession
 
 if TYPE_CHECKING:
@@ -35,9 +40,11 @@ def save_thread(
     The thread is the chat session whose ``source_session_id`` is
     ``thread_id``, created when there is none. Its messages are converted
     (`from_assistant_ui`) and the components the session does not hold yet
-    (by request id and sequence) are created, in order. Saving the same
-    thread twice creates nothing the second time; saving again after a
-    failure part-way stores the rest, without duplicates.
+    (by request id and sequence) are created, in order; a tool call stored
+    before its result came is given the result (`new_tool_results`); nothing
+    else stored is changed. Saving the same thread twice creates nothing the
+    second time; saving again after a failure part-way stores the rest,
+    without duplicates.
 
     Parameters
     ----------
@@ -55,7 +62,8 @@ def save_thread(
     Returns
     -------
     SavedThread
-        The session, and the components this call created.
+        The session, the components this call created, and the tool calls it
+        gave their result.
 
     Raises
     ------
@@ -81,7 +89,17 @@ def save_thread(
             created.append(client.chat_messages.create(message=component))
         except ConflictError:
             continue  # stored meanwhile: by a concurrent save, or an attempt whose answer was lost
-    return SavedThread(session=session, created=created)
+    updated = []
+    for call in new_tool_results(components, stored):
+        updated.append(
+            client.chat_messages.update(
+                session_id=session_id,
+                source_request_id=call.source_request_id or "",
+                sequence=call.sequence or "",
+                content=call.content,
+            )
+        )
+    return SavedThread(session=session, created=created, updated=updated)
 
 
 def load_thread(client: Albert, thread_id: str) -> list[AssistantUIMessage]:
