@@ -107,12 +107,19 @@ def threads(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 @st.composite
 def components(draw: st.DrawFn) -> list[ChatMessage]:
-    """Albert components in the canonical form a round trip keeps (one role per request, ...)."""
+    """Albert components in the canonical form a round trip keeps (sequences from 000, ...).
+
+    Most requests hold one role; some change role on the way, as another
+    client may store both turns in one request.
+    """
     counter = iter(range(10**6))
     out: list[ChatMessage] = []
     for request in range(draw(st.integers(0, 4))):
         role = draw(st.sampled_from([ChatRole.USER, ChatRole.ASSISTANT]))
+        mixed = draw(st.integers(0, 3)) == 0
         for number in range(draw(st.integers(1, 4))):
+            if mixed:
+                role = draw(st.sampled_from([ChatRole.USER, ChatRole.ASSISTANT]))
             kind = draw(st.sampled_from(KINDS))
             component_id = None
             if role == ChatRole.ASSISTANT and kind == "tool_call" and draw(st.booleans()):

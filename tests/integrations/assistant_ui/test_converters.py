@@ -267,6 +267,28 @@ def test_requests_keep_their_listing_order_and_a_mixed_request_is_split() -> Non
     ]
 
 
+def test_a_mixed_request_split_in_messages_comes_back_as_one_request() -> None:
+    # Another client may store both turns in one request; the thread, saved
+    # again, must address the same components (or it stores them twice).
+    stored = [
+        component("text", "Which resin?", role="user", request="a"),
+        component("reasoning_block", "gel times", request="a", sequence="001"),
+        component("text", "Resin B.", request="a", sequence="002"),
+        component("text", "Thanks", role="user", request="a", sequence="003"),
+    ]
+    thread = to_assistant_ui(stored)
+    assert [(m["role"], m["unstable_id"]) for m in thread] == [
+        ("user", "a"),
+        ("assistant", "a#1"),
+        ("user", "a#2"),
+    ]
+    assert thread[1]["content"][0]["toolCallId"] == "a:001"
+    assert fields_of(from_assistant_ui(thread, session_id="ses-1")) == fields_of(stored)
+    # An id that only looks like a split is an id of its own.
+    lookalike = [{"role": "user", "content": [{"type": "text", "text": "x"}], "unstable_id": "b#1"}]
+    assert [m.source_request_id for m in from_assistant_ui(lookalike, session_id="s")] == ["b#1"]
+
+
 def test_a_component_without_request_id_is_a_message_of_its_own() -> None:
     loose = [component("text", "one", request=None), component("text", "two", request=None)]  # type: ignore[arg-type]
     assert [m["unstable_id"] for m in to_assistant_ui(loose)] == [None, None]

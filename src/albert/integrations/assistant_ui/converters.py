@@ -120,7 +120,7 @@ def to_assistant_ui(messages: Iterable[ChatMessage]) -> list[AssistantUIMessage]
     for key, index in order:
         group = groups[f"\0{index}"] if key is None else groups[key]
         for run, run_id in _role_runs(_merged_updates(sorted(group, key=_sequence_key)), key):
-            result.extend(_message_of(run, run_id))
+            result.extend(_message_of(run, run_id, key))
     return result
 
 
@@ -171,10 +171,12 @@ def _role_runs(
             yield run, f"{request_id}#{number}"
 
 
-def _message_of(components: list[ChatMessage], request_id: str | None) -> list[AssistantUIMessage]:
+def _message_of(
+    components: list[ChatMessage], message_id: str | None, request_id: str | None
+) -> list[AssistantUIMessage]:
     if components[0].role == ChatRole.USER:
         user_parts = [_user_part(c) for c in components]
-        return [{"role": "user", "content": user_parts, "unstable_id": request_id}]
+        return [{"role": "user", "content": user_parts, "unstable_id": message_id}]
     parts: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     for index, component in enumerate(components):
@@ -192,11 +194,23 @@ def _message_of(components: list[ChatMessage], request_id: str | None) -> list[A
                 }
             )
     out: list[AssistantUIMessage] = [
-        {"role": "assistant", "content": parts, "unstable_id": request_id}
+        {"role": "assistant", "content": parts, "unstable_id": message_id}
     ]
     if results:
         out.append({"role": "tool", "content": results})
     return out
+
+
+def _split_of(message_id: str) -> tuple[str, int]:
+    """Return the request and run number of a message id `_role_runs` may have made.
+
+    ``"<request id>#<n>"`` gives ``("<request id>", n)``; any other id is run 0
+    of a request of its own.
+    """
+    request_id, sep, number = message_id.rpartition("#")
+    if sep and request_id and number.isdigit() and number[0] != "0":
+        return request_id, int(number)
+    return message_id, 0
 
 
 def _kind(component: ChatMessage) -> str:
@@ -354,7 +368,9 @@ def from_assistant_ui(
     ``source_request_id`` is the message's ``unstable_id``, or, when it has
     none, an id derived from ``session_id`` and the message's place in the
     list (the same every time, so a thread saved again matches what is
-    stored). Sequences run from ``"000"`` in each request. The results of a
+    stored). Sequences run from ``"000"`` in each request. The messages
+    `to_assistant_ui` made of one request that changes role (``<id>``,
+    ``<id>#1``, ...) are that one request again. The results of a
     ``tool`` message are put into the ``tool_call`` components of the calls
     they answer; a result that answers no call of the list becomes a
     ``tool_call`` component of its own. ``system`` messages are left out:
@@ -410,6 +426,9 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
     requests: list[_Request] = []
     calls: dict[str, _Component] = {}
     seen_ids: set[str] = set()
+    # The last user or assistant message kept: its id, role and request, so that
+    # the runs `to_assistant_ui` split a request into make one request again.
+    last: tuple[str | None, str, _Request] | None = None
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, Mapping):
@@ -443,9 +462,35 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
                 components.append(component)
                 if component.call_id is not None:
                     calls[component.call_id] = component
-        if components:
-            requests.append(_Request(request_id, index, components))
+        if not components:
+            continue
+        earlier = _split_request(request_id, role, last)
+        if earlier is not None:
+            earlier.components.extend(components)
+        else:
+            earlier = _Request(request_id, index, components)
+            requests.append(earlier)
+        last = (request_id, role, earlier)
     return requests
+
+
+def _split_request(
+    message_id: str | None, role: str, last: tuple[str | None, str, _Request] | None
+) -> _Request | None:
+    """Return the request a message continues, if it is a later run of the last one's request.
+
+    `to_assistant_ui` splits a request whose components change role into
+    messages ``<id>``, ``<id>#1``, ``<id>#2``, ... of alternating roles; read
+    back, they are one request again, its sequences running on.
+    """
+    if message_id is None or last is None:
+        return None
+    request_id, number = _split_of(message_id)
+    last_id, last_role, request = last
+    if number == 0 or last_id is None or last_role == role:
+        return None
+    expected = request_id if number == 1 else f"{request_id}#{number - 1}"
+    return request if last_id == expected and request.request_id == request_id else None
 
 
 def materialise(requests: Sequence[_Request], *, session_id: str) -> list[ChatMessage]:
