@@ -55,7 +55,7 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 class FakeAlbert:
     """The chat sessions and messages of the Albert API, over respx, as the API contract says.
 
-    Sessions are found by ``sourceSessionId``; a message keeps the client's
+    Sessions are found by ``sourceSessionId`` (the oldest of that id); a message keeps the client's
     ``sequence`` within its request; a create without sequence is a 400, a
     second create of the same (session, request, sequence) a 409; a PATCH of
     one message replaces the attributes it names; a listing
@@ -71,11 +71,17 @@ class FakeAlbert:
         self.creates = 0
         self.updates = 0
         self.stale_listing = False  # listings miss what is stored (a concurrent save's)
+        self.racing_save = False  # a concurrent save creates the next session first
+        self.unique_sources = False  # a second session of one sourceSessionId is a 409
+        self.session_count = 0
         self.router = router
         router.get(path__regex=rf"{SESSIONS}/source/(?P<source>[^/]+)$").mock(
             side_effect=self._by_source
         )
         router.post(SESSIONS).mock(side_effect=self._create_session)
+        router.delete(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)$").mock(
+            side_effect=self._delete_session
+        )
         router.get(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(side_effect=self._list)
         router.post(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(
             side_effect=self._create
@@ -93,10 +99,25 @@ class FakeAlbert:
         )
 
     def _create_session(self, request: httpx.Request) -> httpx.Response:
-        sid = f"ses-{len(self.sessions) + 1}"
+        if self.racing_save:  # another save of the thread creates its session first
+            self.racing_save = False
+            self._create_session(request)
+        if self.unique_sources and any(
+            other["sourceSessionId"] == body(request)["sourceSessionId"]
+            for other in self.sessions.values()
+        ):
+            return httpx.Response(409, json={"message": "sourceSessionId is taken"})
+        sid = f"ses-{self.session_count + 1}"
+        self.session_count += 1
         self.sessions[sid] = {"id": sid, **body(request)}
         self.messages[sid] = []
         return httpx.Response(201, json=self.sessions[sid])
+
+    def _delete_session(self, request: httpx.Request, sid: str) -> httpx.Response:
+        if self.sessions.pop(sid, None) is None:
+            return httpx.Response(404, json={"message": "no such session"})
+        del self.messages[sid]
+        return httpx.Response(204)
 
     def _create(self, request: httpx.Request, sid: str) -> httpx.Response:
         if self.fail_creates_after is not None and self.creates >= self.fail_creates_after:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from albert.exceptions import ConflictError, NotFoundError
+from albert.core.logs import logger
+from albert.exceptions import AlbertException, ConflictError, NotFoundError
 from albert.integrations.assistant_ui.converters import (
     AssistantUIMessage,
     materialise,
@@ -38,7 +39,9 @@ def save_thread(
     """Save an assistant-ui thread into Albert chat history; store only what is not stored yet.
 
     The thread is the chat session whose ``source_session_id`` is
-    ``thread_id``, created when there is none. Its messages are converted
+    ``thread_id``, created when there is none (when two saves of a new thread
+    create one each at once, both go on in the one the thread id finds, and
+    the other is deleted, still empty). Its messages are converted
     (`from_assistant_ui`) and the components the session does not hold yet
     (by request id and sequence) are created, in order; a tool call stored
     before its result came is given the result (`new_tool_results`); nothing
@@ -135,10 +138,29 @@ def load_thread(client: Albert, thread_id: str) -> list[AssistantUIMessage]:
 
 
 def _thread_session(client: Albert, thread_id: str, name: str) -> tuple[ChatSession, bool]:
-    """Return the thread's session, and whether it was created now."""
+    """Return the thread's session, and whether it was created now (so it holds nothing)."""
+    sessions = client.chat_sessions
     try:
-        found = client.chat_sessions.get_by_source_session_id(source_session_id=thread_id)
+        return sessions.get_by_source_session_id(source_session_id=thread_id), False
     except NotFoundError:
-        new = ChatSession(name=name, source_session_id=thread_id)
-        return client.chat_sessions.create(session=new), True
+        pass
+    try:
+        created = sessions.create(session=ChatSession(name=name, source_session_id=thread_id))
+    except ConflictError:  # the thread id is taken: a concurrent save created the session
+        return sessions.get_by_source_session_id(source_session_id=thread_id), False
+    # Two saves of a new thread at once may both create a session: the thread's
+    # is the one its id finds (the oldest), and the other is deleted, still empty.
+    found = sessions.get_by_source_session_id(source_session_id=thread_id)
+    if found.id == created.id:
+        return created, True
+    try:
+        sessions.delete(id=created.id or "")
+    except AlbertException as exc:
+        logger.warning(
+            "thread %r: a concurrent save created its session first; deleting the empty "
+            "duplicate %r failed: %s",
+            thread_id,
+            created.id,
+            exc,
+        )
     return found, False
