@@ -296,7 +296,8 @@ async def test_an_error_status_whose_body_is_a_stream_is_a_typed_exception(
     assert (error.status_code, error.request_id) == (503, "req-503")
     assert "the model is overloaded" in str(error)
     assert route.call_count == 1  # a chat that reached the backend is not sent again
-    assert error.response is not None and error.response.is_closed
+    assert error.response is not None
+    assert error.response.is_closed
 
 
 async def test_a_closed_client_says_so(backend: respx.MockRouter) -> None:
