@@ -88,7 +88,8 @@ def threads(draw: st.DrawFn) -> list[dict[str, Any]]:
             continue
         parts = draw(st.lists(assistant_parts(ids), min_size=1, max_size=4))
         thread.append({"role": "assistant", "content": parts, "unstable_id": f"req-{index}"})
-        calls = [p for p in parts if p["type"] == "tool-call" and p["toolName"] not in KINDS]
+        # Results answer tool calls, and custom-UI parts too (a plan approved, ...).
+        calls = [p for p in parts if p["type"] == "tool-call"]
         answered = [call for call in calls if draw(st.booleans())]
         if answered:
             results = [

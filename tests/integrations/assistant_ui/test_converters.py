@@ -394,6 +394,36 @@ def test_tool_results_go_into_the_calls_they_answer() -> None:
     )
 
 
+@pytest.mark.parametrize("kind", ["plan", "permission_request"])
+def test_the_answer_to_a_human_in_the_loop_card_stays_its_tool_result(kind: str) -> None:
+    # assistant-ui's front end answers a custom-UI tool part (addResult): the
+    # result comes as a tool message, and must read back as that part's result.
+    card = {"type": "tool-call", "toolCallId": "p1", "toolName": kind, "args": {"steps": [1]}}
+    answer = {
+        "type": "tool-result",
+        "toolCallId": "p1",
+        "toolName": kind,
+        "result": {"approved": True},
+        "isError": None,
+    }
+    thread = [
+        {
+            "role": "assistant",
+            "content": [card, {"type": "text", "text": "OK?"}],
+            "unstable_id": "a",
+        },
+        {"role": "tool", "content": [answer]},
+    ]
+    stored = from_assistant_ui(thread, session_id="ses-1")
+    assert [(m.source_request_id, m.sequence, m.component_type.value) for m in stored] == [
+        ("a", "000", kind),
+        ("a", "001", "text"),
+        ("a", "002", "tool_call"),  # the answer, in the card's request
+    ]
+    assert stored[0].content == {"steps": [1]}  # the card itself is left as it was
+    assert to_assistant_ui(stored) == thread
+
+
 def test_a_result_that_answers_no_call_is_stored_on_its_own_and_reads_back_as_custom_ui() -> None:
     orphan = {
         "type": "tool-result",

@@ -31,9 +31,12 @@ tool-call part named after the component type, which is how assistant-ui
 renders custom UI. A component whose content does not fit its natural part
 (a text whose content is an object, a tool call without a tool name, ...)
 takes that route too: tool names equal to a component type are reserved.
-A user message admits text, image and file parts only: a user component with
-no natural part (rare) travels as a file part of type
-``application/vnd.albert.<component type>+json`` holding its content as JSON.
+The front end's answer to such a part (a plan approved: a tool result) is a
+``tool_call`` of ``{toolCallId, toolName, result[, isError]}`` after it in
+its request, read back as the part's result. A user message admits text,
+image and file parts only: a user component with no natural part (rare)
+travels as a file part of type ``application/vnd.albert.<component type>+json``
+holding its content as JSON.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ _VENDOR_MEDIA_TYPE = "application/vnd.albert.{kind}+json"
 _VENDOR_PREFIX, _VENDOR_SUFFIX = "application/vnd.albert.", "+json"
 #: The keys of a ``tool_call`` content that maps onto a tool-call part.
 _TOOL_CALL_KEYS = frozenset({"toolCallId", "toolName", "args", "result", "isError"})
+#: The keys of a ``tool_call`` content that answers a custom-UI part (`_answered_card`).
+_RESULT_KEYS = frozenset({"toolCallId", "toolName", "result", "isError"})
 #: Seeds the request ids given to messages that have no ``unstable_id``.
 _REQUEST_ID_NAMESPACE = uuid.UUID("5b0f6f1e-6c53-4e43-9c5e-6a4c1b0d2a17")
 
@@ -178,27 +183,62 @@ def _message_of(
         user_parts = [_user_part(c) for c in components]
         return [{"role": "user", "content": user_parts, "unstable_id": message_id}]
     parts: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] = []
+    results: list[tuple[int, dict[str, Any]]] = []  # (the place of the part answered, the result)
+    cards: dict[str, int] = {}  # the toolCallId of each custom-UI part so far, to its place
     for index, component in enumerate(components):
+        content = component.content
+        answered = _answered_card(component, cards)
+        if answered is not None:
+            assert isinstance(content, dict)
+            results.append((answered, _tool_result(content, content["toolName"])))
+            continue
         part = _assistant_part(component, request_id, index)
         parts.append(part)
-        if _is_tool_call(component) and "result" in component.content:
-            assert isinstance(component.content, dict)
-            results.append(
-                {
-                    "type": "tool-result",
-                    "toolCallId": part["toolCallId"],
-                    "toolName": part["toolName"],
-                    "result": component.content["result"],
-                    "isError": component.content.get("isError"),
-                }
-            )
+        if _is_tool_call(component):
+            assert isinstance(content, dict)
+            if "result" in content:
+                results.append((len(parts) - 1, _tool_result(content, part["toolName"])))
+        elif part["type"] == "tool-call":
+            cards[part["toolCallId"]] = len(parts) - 1
     out: list[AssistantUIMessage] = [
         {"role": "assistant", "content": parts, "unstable_id": message_id}
     ]
     if results:
-        out.append({"role": "tool", "content": results})
+        results.sort(key=lambda placed: placed[0])
+        out.append({"role": "tool", "content": [result for _, result in results]})
     return out
+
+
+def _tool_result(content: Mapping[str, Any], tool_name: str) -> dict[str, Any]:
+    return {
+        "type": "tool-result",
+        "toolCallId": content["toolCallId"],
+        "toolName": tool_name,
+        "result": content["result"],
+        "isError": content.get("isError"),
+    }
+
+
+def _answered_card(component: ChatMessage, cards: Mapping[str, int]) -> int | None:
+    """Return the place of the custom-UI part a ``tool_call`` component answers, if it is one.
+
+    The front end answers a custom-UI part (a ``plan``, a
+    ``permission_request``: assistant-ui's human-in-the-loop ``addResult``)
+    with a tool result; `from_assistant_ui` stores it as a ``tool_call`` of
+    ``{toolCallId, toolName, result[, isError]}`` after the card, in the
+    card's request, and it reads back as that part's result.
+    """
+    content = component.content
+    if (
+        component.component_type != ChatComponentType.TOOL_CALL
+        or not isinstance(content, dict)
+        or not _RESULT_KEYS.issuperset(content)
+        or "result" not in content
+        or not isinstance(content.get("toolName"), str)
+        or not isinstance(content.get("isError", False), bool)
+    ):
+        return None
+    return cards.get(content.get("toolCallId"))  # type: ignore[arg-type]
 
 
 def _split_of(message_id: str) -> tuple[str, int]:
@@ -425,6 +465,7 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
         raise ValueError("messages must be a list of assistant-ui messages")
     requests: list[_Request] = []
     calls: dict[str, _Component] = {}
+    cards: dict[str, _Request] = {}  # the id of each custom-UI part, to its request
     seen_ids: set[str] = set()
     # The last user or assistant message kept: its id, role and request, so that
     # the runs `to_assistant_ui` split a request into make one request again.
@@ -437,7 +478,7 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
         if role == "system":
             continue
         if role == "tool":
-            requests.extend(_tool_results(message, where, index, calls))
+            requests.extend(_tool_results(message, where, index, calls, cards))
             continue
         if role not in ("user", "assistant"):
             raise ValueError(f"{where}.role must be system, user, assistant or tool, got {role!r}")
@@ -471,6 +512,11 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
             earlier = _Request(request_id, index, components)
             requests.append(earlier)
         last = (request_id, role, earlier)
+        cards.update(
+            (c.component_id, earlier)
+            for c in components
+            if c.role == ChatRole.ASSISTANT and c.component_id is not None
+        )
     return requests
 
 
@@ -657,9 +703,17 @@ def _set_result(content: dict[str, Any], result: Any, is_error: Any, where: str)
 
 
 def _tool_results(
-    message: Mapping[str, Any], where: str, index: int, calls: dict[str, _Component]
+    message: Mapping[str, Any],
+    where: str,
+    index: int,
+    calls: dict[str, _Component],
+    cards: Mapping[str, _Request],
 ) -> list[_Request]:
-    """Put a tool message's results into the calls they answer; the others become requests."""
+    """Put a tool message's results into the calls they answer; the others become requests.
+
+    A result answering a custom-UI part (a card) becomes a ``tool_call`` after
+    it in its request (`_answered_card`): the card keeps its content.
+    """
     orphans: list[_Request] = []
     for i, part in enumerate(_parts_of(message, where)):
         at = f"{where}.content[{i}]"
@@ -674,8 +728,12 @@ def _tool_results(
         content: dict[str, Any] = {"toolCallId": call_id, "toolName": name}
         _set_result(content, part.get("result"), part.get("isError"), at)
         component = _Component(ChatComponentType.TOOL_CALL, ChatRole.ASSISTANT, content)
-        calls[call_id] = component
-        orphans.append(_Request(None, index, [component]))
+        calls[call_id] = component  # a later result of the same call replaces this one
+        card = cards.get(call_id)
+        if card is not None:
+            card.components.append(component)
+        else:
+            orphans.append(_Request(None, index, [component]))
     if len(orphans) > 1:  # one request per message: the orphans of one message share it
         return [_Request(None, index, [r.components[0] for r in orphans])]
     return orphans
