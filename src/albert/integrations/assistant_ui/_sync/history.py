@@ -86,14 +86,17 @@ def save_thread(
     session_id = session.id or ""
     components = materialise(planned, session_id=session_id)
     stored = [] if created_now else [m for m in client.chat_messages.get_all(session_id=session_id)]
+    # What this call writes, known before the first write (a progress report's total).
+    to_create = missing_components(components, stored)
+    to_complete = new_tool_results(components, stored)
     created = []
-    for component in missing_components(components, stored):
+    for component in to_create:
         try:
             created.append(client.chat_messages.create(message=component))
         except ConflictError:
             continue  # stored meanwhile: by a concurrent save, or an attempt whose answer was lost
     updated = []
-    for call in new_tool_results(components, stored):
+    for call in to_complete:
         updated.append(
             client.chat_messages.update(
                 session_id=session_id,
