@@ -238,7 +238,8 @@ def _answered_card(component: ChatMessage, cards: Mapping[str, int]) -> int | No
         or not isinstance(content.get("isError", False), bool)
     ):
         return None
-    return cards.get(content.get("toolCallId"))  # type: ignore[arg-type]
+    call_id = content.get("toolCallId")
+    return cards.get(call_id) if isinstance(call_id, str) else None
 
 
 def _split_of(message_id: str) -> tuple[str, int]:
