@@ -55,9 +55,10 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 class FakeAlbert:
     """The chat sessions and messages of the Albert API, over respx, as the API contract says.
 
-    Sessions are found by ``sourceSessionId``; a message keeps the client's
+    Sessions are found by ``sourceSessionId`` (the oldest of that id); a message keeps the client's
     ``sequence`` within its request; a create without sequence is a 400, a
-    second create of the same (session, request, sequence) a 409; a listing
+    second create of the same (session, request, sequence) a 409; a PATCH of
+    one message replaces the attributes it names; a listing
     gives requests in creation order and components by sequence, in pages of
     `page_size`.
     """
@@ -68,16 +69,26 @@ class FakeAlbert:
         self.page_size = page_size
         self.fail_creates_after: int | None = None  # creates that succeed before a 503
         self.creates = 0
+        self.updates = 0
         self.stale_listing = False  # listings miss what is stored (a concurrent save's)
+        self.racing_save = False  # a concurrent save creates the next session first
+        self.unique_sources = False  # a second session of one sourceSessionId is a 409
+        self.session_count = 0
         self.router = router
         router.get(path__regex=rf"{SESSIONS}/source/(?P<source>[^/]+)$").mock(
             side_effect=self._by_source
         )
         router.post(SESSIONS).mock(side_effect=self._create_session)
+        router.delete(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)$").mock(
+            side_effect=self._delete_session
+        )
         router.get(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(side_effect=self._list)
         router.post(path__regex=rf"{SESSIONS}/(?P<sid>[^/]+)/messages$").mock(
             side_effect=self._create
         )
+        one = rf"{SESSIONS}/(?P<sid>[^/]+)/messages/(?P<srid>[^/]+)$"
+        router.patch(path__regex=one).mock(side_effect=self._update)
+        router.get(path__regex=one).mock(side_effect=self._get)
 
     def _by_source(self, request: httpx.Request, source: str) -> httpx.Response:
         for session in self.sessions.values():
@@ -88,10 +99,25 @@ class FakeAlbert:
         )
 
     def _create_session(self, request: httpx.Request) -> httpx.Response:
-        sid = f"ses-{len(self.sessions) + 1}"
+        if self.racing_save:  # another save of the thread creates its session first
+            self.racing_save = False
+            self._create_session(request)
+        if self.unique_sources and any(
+            other["sourceSessionId"] == body(request)["sourceSessionId"]
+            for other in self.sessions.values()
+        ):
+            return httpx.Response(409, json={"message": "sourceSessionId is taken"})
+        sid = f"ses-{self.session_count + 1}"
+        self.session_count += 1
         self.sessions[sid] = {"id": sid, **body(request)}
         self.messages[sid] = []
         return httpx.Response(201, json=self.sessions[sid])
+
+    def _delete_session(self, request: httpx.Request, sid: str) -> httpx.Response:
+        if self.sessions.pop(sid, None) is None:
+            return httpx.Response(404, json={"message": "no such session"})
+        del self.messages[sid]
+        return httpx.Response(204)
 
     def _create(self, request: httpx.Request, sid: str) -> httpx.Response:
         if self.fail_creates_after is not None and self.creates >= self.fail_creates_after:
@@ -109,6 +135,28 @@ class FakeAlbert:
         stored = {**sent, "id": f"msg-{self.creates}", "parentId": sid}
         self.messages[sid].append(stored)
         return httpx.Response(201, json={k: v for k, v in stored.items() if k != "Content"})
+
+    def _stored(self, request: httpx.Request, sid: str, srid: str) -> dict[str, Any] | None:
+        sequence = request.url.params.get("sequence")
+        for m in self.messages[sid]:
+            if (m["sourceRequestId"], m["sequence"]) == (srid, sequence):
+                return m
+        return None
+
+    def _update(self, request: httpx.Request, sid: str, srid: str) -> httpx.Response:
+        stored = self._stored(request, sid, srid)
+        if stored is None:
+            return httpx.Response(404, json={"message": "no such message"})
+        for operation in body(request)["data"]:
+            stored[operation["attribute"]] = operation["newValue"]
+        self.updates += 1
+        return httpx.Response(200, json={k: v for k, v in stored.items() if k != "Content"})
+
+    def _get(self, request: httpx.Request, sid: str, srid: str) -> httpx.Response:
+        stored = self._stored(request, sid, srid)
+        if stored is None:
+            return httpx.Response(404, json={"message": "no such message"})
+        return httpx.Response(200, json=stored)
 
     def ordered(self, sid: str) -> list[dict[str, Any]]:
         order: list[str] = []

@@ -88,7 +88,8 @@ def threads(draw: st.DrawFn) -> list[dict[str, Any]]:
             continue
         parts = draw(st.lists(assistant_parts(ids), min_size=1, max_size=4))
         thread.append({"role": "assistant", "content": parts, "unstable_id": f"req-{index}"})
-        calls = [p for p in parts if p["type"] == "tool-call" and p["toolName"] not in KINDS]
+        # Results answer tool calls, and custom-UI parts too (a plan approved, ...).
+        calls = [p for p in parts if p["type"] == "tool-call"]
         answered = [call for call in calls if draw(st.booleans())]
         if answered:
             results = [
@@ -107,12 +108,19 @@ def threads(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 @st.composite
 def components(draw: st.DrawFn) -> list[ChatMessage]:
-    """Albert components in the canonical form a round trip keeps (one role per request, ...)."""
+    """Albert components in the canonical form a round trip keeps (sequences from 000, ...).
+
+    Most requests hold one role; some change role on the way, as another
+    client may store both turns in one request.
+    """
     counter = iter(range(10**6))
     out: list[ChatMessage] = []
     for request in range(draw(st.integers(0, 4))):
         role = draw(st.sampled_from([ChatRole.USER, ChatRole.ASSISTANT]))
+        mixed = draw(st.integers(0, 3)) == 0
         for number in range(draw(st.integers(1, 4))):
+            if mixed:
+                role = draw(st.sampled_from([ChatRole.USER, ChatRole.ASSISTANT]))
             kind = draw(st.sampled_from(KINDS))
             component_id = None
             if role == ChatRole.ASSISTANT and kind == "tool_call" and draw(st.booleans()):

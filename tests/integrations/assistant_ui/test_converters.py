@@ -267,6 +267,28 @@ def test_requests_keep_their_listing_order_and_a_mixed_request_is_split() -> Non
     ]
 
 
+def test_a_mixed_request_split_in_messages_comes_back_as_one_request() -> None:
+    # Another client may store both turns in one request; the thread, saved
+    # again, must address the same components (or it stores them twice).
+    stored = [
+        component("text", "Which resin?", role="user", request="a"),
+        component("reasoning_block", "gel times", request="a", sequence="001"),
+        component("text", "Resin B.", request="a", sequence="002"),
+        component("text", "Thanks", role="user", request="a", sequence="003"),
+    ]
+    thread = to_assistant_ui(stored)
+    assert [(m["role"], m["unstable_id"]) for m in thread] == [
+        ("user", "a"),
+        ("assistant", "a#1"),
+        ("user", "a#2"),
+    ]
+    assert thread[1]["content"][0]["toolCallId"] == "a:001"
+    assert fields_of(from_assistant_ui(thread, session_id="ses-1")) == fields_of(stored)
+    # An id that only looks like a split is an id of its own.
+    lookalike = [{"role": "user", "content": [{"type": "text", "text": "x"}], "unstable_id": "b#1"}]
+    assert [m.source_request_id for m in from_assistant_ui(lookalike, session_id="s")] == ["b#1"]
+
+
 def test_a_component_without_request_id_is_a_message_of_its_own() -> None:
     loose = [component("text", "one", request=None), component("text", "two", request=None)]  # type: ignore[arg-type]
     assert [m["unstable_id"] for m in to_assistant_ui(loose)] == [None, None]
@@ -370,6 +392,36 @@ def test_tool_results_go_into_the_calls_they_answer() -> None:
             )
         ]
     )
+
+
+@pytest.mark.parametrize("kind", ["plan", "permission_request"])
+def test_the_answer_to_a_human_in_the_loop_card_stays_its_tool_result(kind: str) -> None:
+    # assistant-ui's front end answers a custom-UI tool part (addResult): the
+    # result comes as a tool message, and must read back as that part's result.
+    card = {"type": "tool-call", "toolCallId": "p1", "toolName": kind, "args": {"steps": [1]}}
+    answer = {
+        "type": "tool-result",
+        "toolCallId": "p1",
+        "toolName": kind,
+        "result": {"approved": True},
+        "isError": None,
+    }
+    thread = [
+        {
+            "role": "assistant",
+            "content": [card, {"type": "text", "text": "OK?"}],
+            "unstable_id": "a",
+        },
+        {"role": "tool", "content": [answer]},
+    ]
+    stored = from_assistant_ui(thread, session_id="ses-1")
+    assert [(m.source_request_id, m.sequence, m.component_type.value) for m in stored] == [
+        ("a", "000", kind),
+        ("a", "001", "text"),
+        ("a", "002", "tool_call"),  # the answer, in the card's request
+    ]
+    assert stored[0].content == {"steps": [1]}  # the card itself is left as it was
+    assert to_assistant_ui(stored) == thread
 
 
 def test_a_result_that_answers_no_call_is_stored_on_its_own_and_reads_back_as_custom_ui() -> None:

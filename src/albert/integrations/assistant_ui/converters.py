@@ -31,9 +31,12 @@ tool-call part named after the component type, which is how assistant-ui
 renders custom UI. A component whose content does not fit its natural part
 (a text whose content is an object, a tool call without a tool name, ...)
 takes that route too: tool names equal to a component type are reserved.
-A user message admits text, image and file parts only: a user component with
-no natural part (rare) travels as a file part of type
-``application/vnd.albert.<component type>+json`` holding its content as JSON.
+The front end's answer to such a part (a plan approved: a tool result) is a
+``tool_call`` of ``{toolCallId, toolName, result[, isError]}`` after it in
+its request, read back as the part's result. A user message admits text,
+image and file parts only: a user component with no natural part (rare)
+travels as a file part of type ``application/vnd.albert.<component type>+json``
+holding its content as JSON.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ _VENDOR_MEDIA_TYPE = "application/vnd.albert.{kind}+json"
 _VENDOR_PREFIX, _VENDOR_SUFFIX = "application/vnd.albert.", "+json"
 #: The keys of a ``tool_call`` content that maps onto a tool-call part.
 _TOOL_CALL_KEYS = frozenset({"toolCallId", "toolName", "args", "result", "isError"})
+#: The keys of a ``tool_call`` content that answers a custom-UI part (`_answered_card`).
+_RESULT_KEYS = frozenset({"toolCallId", "toolName", "result", "isError"})
 #: Seeds the request ids given to messages that have no ``unstable_id``.
 _REQUEST_ID_NAMESPACE = uuid.UUID("5b0f6f1e-6c53-4e43-9c5e-6a4c1b0d2a17")
 
@@ -120,7 +125,7 @@ def to_assistant_ui(messages: Iterable[ChatMessage]) -> list[AssistantUIMessage]
     for key, index in order:
         group = groups[f"\0{index}"] if key is None else groups[key]
         for run, run_id in _role_runs(_merged_updates(sorted(group, key=_sequence_key)), key):
-            result.extend(_message_of(run, run_id))
+            result.extend(_message_of(run, run_id, key))
     return result
 
 
@@ -171,32 +176,82 @@ def _role_runs(
             yield run, f"{request_id}#{number}"
 
 
-def _message_of(components: list[ChatMessage], request_id: str | None) -> list[AssistantUIMessage]:
+def _message_of(
+    components: list[ChatMessage], message_id: str | None, request_id: str | None
+) -> list[AssistantUIMessage]:
     if components[0].role == ChatRole.USER:
         user_parts = [_user_part(c) for c in components]
-        return [{"role": "user", "content": user_parts, "unstable_id": request_id}]
+        return [{"role": "user", "content": user_parts, "unstable_id": message_id}]
     parts: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] = []
+    results: list[tuple[int, dict[str, Any]]] = []  # (the place of the part answered, the result)
+    cards: dict[str, int] = {}  # the toolCallId of each custom-UI part so far, to its place
     for index, component in enumerate(components):
+        content = component.content
+        answered = _answered_card(component, cards)
+        if answered is not None:
+            assert isinstance(content, dict)
+            results.append((answered, _tool_result(content, content["toolName"])))
+            continue
         part = _assistant_part(component, request_id, index)
         parts.append(part)
-        if _is_tool_call(component) and "result" in component.content:
-            assert isinstance(component.content, dict)
-            results.append(
-                {
-                    "type": "tool-result",
-                    "toolCallId": part["toolCallId"],
-                    "toolName": part["toolName"],
-                    "result": component.content["result"],
-                    "isError": component.content.get("isError"),
-                }
-            )
+        if _is_tool_call(component):
+            assert isinstance(content, dict)
+            if "result" in content:
+                results.append((len(parts) - 1, _tool_result(content, part["toolName"])))
+        elif part["type"] == "tool-call":
+            cards[part["toolCallId"]] = len(parts) - 1
     out: list[AssistantUIMessage] = [
-        {"role": "assistant", "content": parts, "unstable_id": request_id}
+        {"role": "assistant", "content": parts, "unstable_id": message_id}
     ]
     if results:
-        out.append({"role": "tool", "content": results})
+        results.sort(key=lambda placed: placed[0])
+        out.append({"role": "tool", "content": [result for _, result in results]})
     return out
+
+
+def _tool_result(content: Mapping[str, Any], tool_name: str) -> dict[str, Any]:
+    return {
+        "type": "tool-result",
+        "toolCallId": content["toolCallId"],
+        "toolName": tool_name,
+        "result": content["result"],
+        "isError": content.get("isError"),
+    }
+
+
+def _answered_card(component: ChatMessage, cards: Mapping[str, int]) -> int | None:
+    """Return the place of the custom-UI part a ``tool_call`` component answers, if it is one.
+
+    The front end answers a custom-UI part (a ``plan``, a
+    ``permission_request``: assistant-ui's human-in-the-loop ``addResult``)
+    with a tool result; `from_assistant_ui` stores it as a ``tool_call`` of
+    ``{toolCallId, toolName, result[, isError]}`` after the card, in the
+    card's request, and it reads back as that part's result.
+    """
+    content = component.content
+    if (
+        component.component_type != ChatComponentType.TOOL_CALL
+        or not isinstance(content, dict)
+        or not _RESULT_KEYS.issuperset(content)
+        or "result" not in content
+        or not isinstance(content.get("toolName"), str)
+        or not isinstance(content.get("isError", False), bool)
+    ):
+        return None
+    call_id = content.get("toolCallId")
+    return cards.get(call_id) if isinstance(call_id, str) else None
+
+
+def _split_of(message_id: str) -> tuple[str, int]:
+    """Return the request and run number of a message id `_role_runs` may have made.
+
+    ``"<request id>#<n>"`` gives ``("<request id>", n)``; any other id is run 0
+    of a request of its own.
+    """
+    request_id, sep, number = message_id.rpartition("#")
+    if sep and request_id and number.isdigit() and number[0] != "0":
+        return request_id, int(number)
+    return message_id, 0
 
 
 def _kind(component: ChatMessage) -> str:
@@ -354,7 +409,9 @@ def from_assistant_ui(
     ``source_request_id`` is the message's ``unstable_id``, or, when it has
     none, an id derived from ``session_id`` and the message's place in the
     list (the same every time, so a thread saved again matches what is
-    stored). Sequences run from ``"000"`` in each request. The results of a
+    stored). Sequences run from ``"000"`` in each request. The messages
+    `to_assistant_ui` made of one request that changes role (``<id>``,
+    ``<id>#1``, ...) are that one request again. The results of a
     ``tool`` message are put into the ``tool_call`` components of the calls
     they answer; a result that answers no call of the list becomes a
     ``tool_call`` component of its own. ``system`` messages are left out:
@@ -409,7 +466,11 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
         raise ValueError("messages must be a list of assistant-ui messages")
     requests: list[_Request] = []
     calls: dict[str, _Component] = {}
+    cards: dict[str, _Request] = {}  # the id of each custom-UI part, to its request
     seen_ids: set[str] = set()
+    # The last user or assistant message kept: its id, role and request, so that
+    # the runs `to_assistant_ui` split a request into make one request again.
+    last: tuple[str | None, str, _Request] | None = None
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, Mapping):
@@ -418,7 +479,7 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
         if role == "system":
             continue
         if role == "tool":
-            requests.extend(_tool_results(message, where, index, calls))
+            requests.extend(_tool_results(message, where, index, calls, cards))
             continue
         if role not in ("user", "assistant"):
             raise ValueError(f"{where}.role must be system, user, assistant or tool, got {role!r}")
@@ -443,9 +504,40 @@ def plan_components(messages: Sequence[Mapping[str, Any]]) -> list[_Request]:
                 components.append(component)
                 if component.call_id is not None:
                     calls[component.call_id] = component
-        if components:
-            requests.append(_Request(request_id, index, components))
+        if not components:
+            continue
+        earlier = _split_request(request_id, role, last)
+        if earlier is not None:
+            earlier.components.extend(components)
+        else:
+            earlier = _Request(request_id, index, components)
+            requests.append(earlier)
+        last = (request_id, role, earlier)
+        cards.update(
+            (c.component_id, earlier)
+            for c in components
+            if c.role == ChatRole.ASSISTANT and c.component_id is not None
+        )
     return requests
+
+
+def _split_request(
+    message_id: str | None, role: str, last: tuple[str | None, str, _Request] | None
+) -> _Request | None:
+    """Return the request a message continues, if it is a later run of the last one's request.
+
+    `to_assistant_ui` splits a request whose components change role into
+    messages ``<id>``, ``<id>#1``, ``<id>#2``, ... of alternating roles; read
+    back, they are one request again, its sequences running on.
+    """
+    if message_id is None or last is None:
+        return None
+    request_id, number = _split_of(message_id)
+    last_id, last_role, request = last
+    if number == 0 or last_id is None or last_role == role:
+        return None
+    expected = request_id if number == 1 else f"{request_id}#{number - 1}"
+    return request if last_id == expected and request.request_id == request_id else None
 
 
 def materialise(requests: Sequence[_Request], *, session_id: str) -> list[ChatMessage]:
@@ -612,9 +704,17 @@ def _set_result(content: dict[str, Any], result: Any, is_error: Any, where: str)
 
 
 def _tool_results(
-    message: Mapping[str, Any], where: str, index: int, calls: dict[str, _Component]
+    message: Mapping[str, Any],
+    where: str,
+    index: int,
+    calls: dict[str, _Component],
+    cards: Mapping[str, _Request],
 ) -> list[_Request]:
-    """Put a tool message's results into the calls they answer; the others become requests."""
+    """Put a tool message's results into the calls they answer; the others become requests.
+
+    A result answering a custom-UI part (a card) becomes a ``tool_call`` after
+    it in its request (`_answered_card`): the card keeps its content.
+    """
     orphans: list[_Request] = []
     for i, part in enumerate(_parts_of(message, where)):
         at = f"{where}.content[{i}]"
@@ -629,8 +729,12 @@ def _tool_results(
         content: dict[str, Any] = {"toolCallId": call_id, "toolName": name}
         _set_result(content, part.get("result"), part.get("isError"), at)
         component = _Component(ChatComponentType.TOOL_CALL, ChatRole.ASSISTANT, content)
-        calls[call_id] = component
-        orphans.append(_Request(None, index, [component]))
+        calls[call_id] = component  # a later result of the same call replaces this one
+        card = cards.get(call_id)
+        if card is not None:
+            card.components.append(component)
+        else:
+            orphans.append(_Request(None, index, [component]))
     if len(orphans) > 1:  # one request per message: the orphans of one message share it
         return [_Request(None, index, [r.components[0] for r in orphans])]
     return orphans

@@ -276,6 +276,30 @@ async def test_an_error_status_is_a_typed_exception_with_status_and_request_id(
     assert TOKEN not in str(error)  # the credentials are blanked from the quoted body
 
 
+@pytest.mark.parametrize(
+    ("text", "headers"),
+    [
+        (sse({"type": "error", "error": "the model is overloaded"}), SSE),
+        ('3:"the model is overloaded"\n', DATA_STREAM),
+    ],
+    ids=["assistant-transport", "data-stream"],
+)
+async def test_an_error_status_whose_body_is_a_stream_is_a_typed_exception(
+    client: AsyncAssistantClient, backend: respx.MockRouter, text: str, headers: dict[str, str]
+) -> None:
+    route = backend.post("/api/chat").mock(
+        return_value=httpx.Response(503, text=text, headers={**headers, "x-request-id": "req-503"})
+    )
+    with pytest.raises(ServiceUnavailableError) as caught:
+        await client.threads("t").chat()
+    error = caught.value
+    assert (error.status_code, error.request_id) == (503, "req-503")
+    assert "the model is overloaded" in str(error)
+    assert route.call_count == 1  # a chat that reached the backend is not sent again
+    assert error.response is not None
+    assert error.response.is_closed
+
+
 async def test_a_closed_client_says_so(backend: respx.MockRouter) -> None:
     client = AsyncAssistantClient(BACKEND_URL)
     await client.aclose()

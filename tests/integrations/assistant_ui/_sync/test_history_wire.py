@@ -126,6 +126,43 @@ def test_a_component_stored_meanwhile_is_not_an_error(
     assert len(fake_albert.keys()) == 3
 
 
+def test_a_tool_result_that_comes_in_a_later_request_is_stored_on_its_call(
+    albert: Albert, fake_albert: FakeAlbert
+) -> None:
+    # A front-end tool: the call is saved with the run that made it, its result
+    # comes with the next request (an add-tool-result command).
+    save_thread(albert, "thread-1", [QUESTION, ANSWER])
+    later = [*load_thread(albert, "thread-1"), RESULT]
+
+    saved = save_thread(albert, "thread-1", later)
+
+    assert saved.created == []
+    assert [(m.source_request_id, m.sequence) for m in saved.updated] == [("answer-1", "000")]
+    call = {"toolCallId": "c1", "toolName": "lookup", "args": {"q": "cure"}, "result": [1]}
+    assert saved.updated[0].content == call
+    assert len(fake_albert.keys()) == 3
+    assert load_thread(albert, "thread-1") == with_ids(THREAD)
+    again = save_thread(albert, "thread-1", later)
+    assert (again.created, again.updated, fake_albert.updates) == ([], [], 1)
+
+
+@pytest.mark.parametrize("unique_sources", [False, True], ids=["duplicates", "409"])
+def test_two_saves_of_a_new_thread_at_once_end_in_one_session(
+    albert: Albert, fake_albert: FakeAlbert, unique_sources: bool
+) -> None:
+    # Between this save's lookup (404) and its create, a concurrent save of the
+    # thread creates the session (and the server keeps both, or refuses ours).
+    fake_albert.racing_save = True
+    fake_albert.unique_sources = unique_sources
+
+    saved = save_thread(albert, "thread-1", THREAD)
+
+    assert list(fake_albert.sessions) == ["ses-1"]  # ours, if made, was deleted
+    assert saved.session.id == "ses-1"
+    assert len(fake_albert.keys("ses-1")) == 3
+    assert load_thread(albert, "thread-1") == with_ids(THREAD)
+
+
 def test_bad_messages_are_refused_before_anything_is_sent(
     albert: Albert, fake_albert: FakeAlbert
 ) -> None:

@@ -7,14 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from albert.exceptions import ConflictError, NotFoundError
+from albert.core.logs import logger
+from albert.exceptions import AlbertException, ConflictError, NotFoundError
 from albert.integrations.assistant_ui.converters import (
     AssistantUIMessage,
     materialise,
     plan_components,
     to_assistant_ui,
 )
-from albert.integrations.assistant_ui.saving import SavedThread, missing_components, thread_name
+from albert.integrations.assistant_ui.saving import (
+    SavedThread,
+    missing_components,
+    new_tool_results,
+    thread_name,
+)
 from albert.resources.chats import ChatSession
 
 if TYPE_CHECKING:
@@ -33,11 +39,15 @@ def save_thread(
     """Save an assistant-ui thread into Albert chat history; store only what is not stored yet.
 
     The thread is the chat session whose ``source_session_id`` is
-    ``thread_id``, created when there is none. Its messages are converted
+    ``thread_id``, created when there is none (when two saves of a new thread
+    create one each at once, both go on in the one the thread id finds, and
+    the other is deleted, still empty). Its messages are converted
     (`from_assistant_ui`) and the components the session does not hold yet
-    (by request id and sequence) are created, in order. Saving the same
-    thread twice creates nothing the second time; saving again after a
-    failure part-way stores the rest, without duplicates.
+    (by request id and sequence) are created, in order; a tool call stored
+    before its result came is given the result (`new_tool_results`); nothing
+    else stored is changed. Saving the same thread twice creates nothing the
+    second time; saving again after a failure part-way stores the rest,
+    without duplicates.
 
     Parameters
     ----------
@@ -55,7 +65,8 @@ def save_thread(
     Returns
     -------
     SavedThread
-        The session, and the components this call created.
+        The session, the components this call created, and the tool calls it
+        gave their result.
 
     Raises
     ------
@@ -75,13 +86,26 @@ def save_thread(
     session_id = session.id or ""
     components = materialise(planned, session_id=session_id)
     stored = [] if created_now else [m for m in client.chat_messages.get_all(session_id=session_id)]
+    # What this call writes, known before the first write (a progress report's total).
+    to_create = missing_components(components, stored)
+    to_complete = new_tool_results(components, stored)
     created = []
-    for component in missing_components(components, stored):
+    for component in to_create:
         try:
             created.append(client.chat_messages.create(message=component))
         except ConflictError:
             continue  # stored meanwhile: by a concurrent save, or an attempt whose answer was lost
-    return SavedThread(session=session, created=created)
+    updated = []
+    for call in to_complete:
+        updated.append(
+            client.chat_messages.update(
+                session_id=session_id,
+                source_request_id=call.source_request_id or "",
+                sequence=call.sequence or "",
+                content=call.content,
+            )
+        )
+    return SavedThread(session=session, created=created, updated=updated)
 
 
 def load_thread(client: Albert, thread_id: str) -> list[AssistantUIMessage]:
@@ -117,10 +141,29 @@ def load_thread(client: Albert, thread_id: str) -> list[AssistantUIMessage]:
 
 
 def _thread_session(client: Albert, thread_id: str, name: str) -> tuple[ChatSession, bool]:
-    """Return the thread's session, and whether it was created now."""
+    """Return the thread's session, and whether it was created now (so it holds nothing)."""
+    sessions = client.chat_sessions
     try:
-        found = client.chat_sessions.get_by_source_session_id(source_session_id=thread_id)
+        return sessions.get_by_source_session_id(source_session_id=thread_id), False
     except NotFoundError:
-        new = ChatSession(name=name, source_session_id=thread_id)
-        return client.chat_sessions.create(session=new), True
+        pass
+    try:
+        created = sessions.create(session=ChatSession(name=name, source_session_id=thread_id))
+    except ConflictError:  # the thread id is taken: a concurrent save created the session
+        return sessions.get_by_source_session_id(source_session_id=thread_id), False
+    # Two saves of a new thread at once may both create a session: the thread's
+    # is the one its id finds (the oldest), and the other is deleted, still empty.
+    found = sessions.get_by_source_session_id(source_session_id=thread_id)
+    if found.id == created.id:
+        return created, True
+    try:
+        sessions.delete(id=created.id or "")
+    except AlbertException as exc:
+        logger.warning(
+            "thread %r: a concurrent save created its session first; deleting the empty "
+            "duplicate %r failed: %s",
+            thread_id,
+            created.id,
+            exc,
+        )
     return found, False
