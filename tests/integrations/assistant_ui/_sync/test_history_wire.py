@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -186,3 +187,26 @@ def test_the_session_name_can_be_chosen(albert: Albert, fake_albert: FakeAlbert)
 
 def test_loading_a_thread_never_saved_gives_no_messages(albert: Albert) -> None:
     assert load_thread(albert, "nobody") == []
+
+
+def test_saving_can_show_a_progress_bar_of_what_it_writes(
+    albert: Albert, fake_albert: FakeAlbert, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_thread(albert, "thread-1", THREAD, progress=True)
+    shown = capsys.readouterr().err
+    save_thread(albert, "thread-1", [*THREAD, FOLLOW_UP])  # silent by default
+
+    assert "saving thread-1: " in shown
+    assert "3/3" in shown.rsplit("\r", 1)[-1]  # the three components it created
+    assert capsys.readouterr().err == ""
+
+
+def test_saving_with_progress_without_tqdm_says_what_to_install_before_sending(
+    albert: Albert, fake_albert: FakeAlbert, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+
+    with pytest.raises(ImportError, match=r"pip install 'albert-chat\[notebook\]'"):
+        save_thread(albert, "thread-1", THREAD, progress=True)
+    assert not fake_albert.router.calls

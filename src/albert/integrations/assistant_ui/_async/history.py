@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from albert.integrations.assistant_ui.saving import (
     new_tool_results,
     thread_name,
 )
+from albert.progress import progress_bar, require_progress
 from albert.resources.chats import ChatSession
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ async def asave_thread(
     messages: Sequence[Mapping[str, Any]],
     *,
     name: str | None = None,
+    progress: bool = False,
 ) -> SavedThread:
     """Save an assistant-ui thread into Albert chat history; store only what is not stored yet.
 
@@ -59,6 +62,9 @@ async def asave_thread(
     name : str | None, optional
         The name of the session, if it is created (default: the first user
         text, shortened).
+    progress : bool, optional
+        Show a progress bar of the components written (tqdm: ``pip install
+        'albert-chat[notebook]'``); silent by default.
 
     Returns
     -------
@@ -71,12 +77,15 @@ async def asave_thread(
     ValueError
         If ``thread_id`` is empty or a message cannot be stored
         (see `from_assistant_ui`); nothing is sent.
+    ImportError
+        If ``progress=True`` and tqdm is not installed; nothing is sent.
     AlbertHTTPError, AlbertTransportError
         If a call failed: what was created before stays, and saving again
         completes it.
     """
     if not isinstance(thread_id, str) or not thread_id:
         raise ValueError("thread_id must be a non-empty string")
+    require_progress(progress)
     planned = plan_components(messages)  # bad input fails here, before anything is sent
     session, created_now = await _thread_session(
         client, thread_id, name or thread_name(messages, thread_id)
@@ -92,21 +101,24 @@ async def asave_thread(
     to_create = missing_components(components, stored)
     to_complete = new_tool_results(components, stored)
     created = []
-    for component in to_create:
-        try:
-            created.append(await client.chat_messages.create(message=component))
-        except ConflictError:
-            continue  # stored meanwhile: by a concurrent save, or an attempt whose answer was lost
     updated = []
-    for call in to_complete:
-        updated.append(
-            await client.chat_messages.update(
-                session_id=session_id,
-                source_request_id=call.source_request_id or "",
-                sequence=call.sequence or "",
-                content=call.content,
+    total = len(to_create) + len(to_complete)
+    with progress_bar(progress, desc=f"saving {thread_id}", unit="messages", total=total) as bar:
+        for component in to_create:
+            # A 409: stored meanwhile, by a concurrent save or an attempt whose answer was lost.
+            with contextlib.suppress(ConflictError):
+                created.append(await client.chat_messages.create(message=component))
+            bar.update()
+        for call in to_complete:
+            updated.append(
+                await client.chat_messages.update(
+                    session_id=session_id,
+                    source_request_id=call.source_request_id or "",
+                    sequence=call.sequence or "",
+                    content=call.content,
+                )
             )
-        )
+            bar.update()
     return SavedThread(session=session, created=created, updated=updated)
 
 
