@@ -235,8 +235,7 @@ class _LoopPool:
         # connection drops. The SDK's retries decide that, by method, and know
         # that a DELETE which may have applied and then finds nothing is done:
         # every failure must reach them, as from httpx's own transport.
-        if hasattr(self.session, "_retry_connection"):
-            self.session._retry_connection = False
+        self.session._retry_connection = False
         size = limits.max_connections
         self._slots = None if size is None else asyncio.Semaphore(size)
         self._proxy = None if proxy is None else str(proxy.url)
