@@ -42,10 +42,10 @@ own transport would raise:
   environment as httpx does). Bodies stream both ways; Content-Encoding is
   left to httpx to decode; aiohttp follows no redirects and keeps no cookies.
 
-Where it steps aside: under an event loop that is not asyncio's (trio), and
-whenever something replaced or wrapped the request handler of httpx's
-transport or of httpcore (respx, pytest-httpx, OpenTelemetry's httpx
-instrumentation), it hands the request to a real `httpx.AsyncHTTPTransport`
+Where it steps aside: outside asyncio's tasks (under trio, also in a trio
+guest run on an asyncio loop), and whenever something replaced or wrapped the
+request handler of httpx's transport or of httpcore (respx, pytest-httpx,
+OpenTelemetry's httpx instrumentation), it hands the request to a real `httpx.AsyncHTTPTransport`
 with the same TLS, limits and proxy, so that mocks and instrumentation see
 every request. That is decided per request from what is installed then.
 
@@ -151,11 +151,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             The response; its stream reads the body from the connection.
         """
         try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:  # trio
-            loop = None
-        if loop is None or _httpx_transport_is_patched():
+            # An asyncio task: trio's, also those of a trio guest run on an
+            # asyncio loop (which see that loop running), are not.
+            in_asyncio_task = asyncio.current_task() is not None
+        except RuntimeError:  # no asyncio loop running: trio
+            in_asyncio_task = False
+        if not in_asyncio_task or _httpx_transport_is_patched():
             return await self._httpx_transport().handle_async_request(request)
+        loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
             pool = await self._open_pool(loop)
