@@ -210,7 +210,7 @@ async def _close_at_loop_shutdown(
         yield
     finally:
         transport._forget(loop, pool)
-        await pool.session.close()
+        await pool.close()
 
 
 class _LoopPool:
@@ -247,7 +247,21 @@ class _LoopPool:
         # opens a tunnel to an HTTPS one (aiohttp sends them there only).
         self._proxy_headers = [] if proxy is None else _proxy_headers(proxy)
         self._watched: weakref.WeakSet[asyncio.Future[None]] = weakref.WeakSet()
+        self.streams: weakref.WeakSet[_ResponseStream] = weakref.WeakSet()  # bodies being read
         self.watch: AsyncGenerator[None, None] | None = None
+
+    async def close(self) -> None:
+        """Close the session; a body still being read fails as a `httpx.ReadError`.
+
+        aiohttp's close drops the connections under such a body without a
+        word: a read waiting would wait for ever, the next one raise a bare
+        `RuntimeError`.
+        """
+        import aiohttp
+
+        for stream in list(self.streams):
+            stream.cut(aiohttp.ClientConnectionError("the client was closed"))
+        await self.session.close()
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
@@ -290,10 +304,12 @@ class _LoopPool:
                 raise
             raise error from exc
         version = response.version or (1, 1)
+        stream = _ResponseStream(self, response, self._watch_close(response))
+        self.streams.add(stream)
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(self, response, self._watch_close(response)),
+            stream=stream,
             extensions={
                 "http_version": b"HTTP/%d.%d" % tuple(version),
                 "reason_phrase": (response.reason or "").encode("ascii", "replace"),
@@ -553,10 +569,15 @@ class _ResponseStream(httpx.AsyncByteStream):
         """Stop reading: a connection with a body left unread is closed, not reused."""
         self._finish(reuse=False)
 
+    def cut(self, error: Exception) -> None:
+        """Fail the reads of the body from now on with ``error`` (its connection is going)."""
+        self._response.content.set_exception(error)
+
     def _finish(self, *, reuse: bool) -> None:
         if self._done:
             return
         self._done = True
+        self._pool.streams.discard(self)
         if reuse:
             self._response.release()
         else:
