@@ -83,8 +83,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AiohttpTransport"]
 
-#: httpx's default pool (``httpx.AsyncClient()`` gets it).
-_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 #: Request bodies are handed to aiohttp in pieces of this size (it drains every
 #: 64 KiB), so that the write timeout can watch each one.
 _PIECE = 64 * 1024
@@ -107,33 +105,20 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     Parameters
     ----------
-    verify : ssl.SSLContext | str | bool, optional
-        How to verify servers' certificates, as httpx takes it.
-    cert : str | tuple | None, optional
-        A client certificate, as httpx takes it.
-    trust_env : bool, optional
-        Whether ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` apply (as in httpx).
-    limits : httpx.Limits | None, optional
-        The connection pool's limits (default: httpx's, 100 connections, 20 kept idle).
-    proxy : httpx.Proxy | str | None, optional
+    ssl_context : ssl.SSLContext
+        How servers' certificates are verified (``httpx.create_ssl_context()``).
+    limits : httpx.Limits
+        The connection pool's limits.
+    proxy : httpx.Proxy | None, optional
         An ``http://`` or ``https://`` proxy every request goes through.
     """
 
     def __init__(
-        self,
-        *,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Any = None,
-        trust_env: bool = True,
-        limits: httpx.Limits | None = None,
-        proxy: httpx.Proxy | str | None = None,
+        self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits, proxy: httpx.Proxy | None = None
     ) -> None:
-        self._ssl_context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
-        self._limits = _DEFAULT_LIMITS if limits is None else limits
-        self._proxy = httpx.Proxy(proxy) if isinstance(proxy, str) else proxy
-        if self._proxy is not None and self._proxy.url.scheme not in ("http", "https"):
-            raise ValueError(f"aiohttp cannot reach a {self._proxy.url.scheme} proxy")
-        self._trust_env = trust_env
+        self._ssl_context = ssl_context
+        self._limits = limits
+        self._proxy = proxy
         self._httpx: httpx.AsyncHTTPTransport | None = None
         self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
 
@@ -167,10 +152,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _httpx_transport(self) -> httpx.AsyncHTTPTransport:
         if self._httpx is None:
             self._httpx = httpx.AsyncHTTPTransport(
-                verify=self._ssl_context,
-                limits=self._limits,
-                proxy=self._proxy,
-                trust_env=self._trust_env,
+                verify=self._ssl_context, limits=self._limits, proxy=self._proxy
             )
         return self._httpx
 
@@ -181,13 +163,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # An async generator left suspended is closed by the loop's
         # shutdown_asyncgens (asyncio.run does it) while the loop still runs:
         # the session is closed then, not left for the garbage collector.
-        pool.watch = _close_at_loop_shutdown(self, loop, pool)
+        pool.watch = _close_at_loop_shutdown(self._pools, loop, pool)
         await pool.watch.__anext__()
         return pool
-
-    def _forget(self, loop: asyncio.AbstractEventLoop, pool: _LoopPool) -> None:
-        if self._pools.get(loop) is pool:
-            del self._pools[loop]
 
     async def aclose(self) -> None:
         """Close the connections of the running event loop, and httpx's transport's."""
@@ -204,12 +182,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 
 async def _close_at_loop_shutdown(
-    transport: AiohttpTransport, loop: asyncio.AbstractEventLoop, pool: _LoopPool
+    pools: dict[asyncio.AbstractEventLoop, _LoopPool],
+    loop: asyncio.AbstractEventLoop,
+    pool: _LoopPool,
 ) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
-        transport._forget(loop, pool)
+        if pools.get(loop) is pool:
+            del pools[loop]
         await pool.close()
 
 
