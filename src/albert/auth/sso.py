@@ -170,8 +170,6 @@ class SSOLogin:
                 return self.token(clock=clock, wake=wake)  # the login waited for did it
             if waited and not again and self._login_failure is not None:
                 raise self._login_failure
-            if wake.is_set():
-                raise AlbertAuthError("SSO login: the caller left before the browser was opened")
             try:
                 browser_token = SecretStr(
                     self._wait_for_browser(tenant_id, minimum_port, maximum_port, timeout, wake)
@@ -198,6 +196,8 @@ class SSOLogin:
         sso = self._manager
         check = email_check_request(sso.base_url, sso.email, tenant_id)
         check_email_response(check, self._send(check), email=sso.email)
+        if wake.is_set():  # while it waited for its turn or for the e-mail check
+            raise AlbertAuthError("SSO login: the caller left before the browser was opened")
         state = secrets.token_urlsafe(32)
         with LoginCallback(
             state=state, minimum_port=minimum_port, maximum_port=maximum_port, wake=wake
