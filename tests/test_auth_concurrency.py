@@ -358,6 +358,21 @@ def test_authenticate_blocks_until_logged_in_through_the_managers_http_client(
     callback(port).close()  # the port is free again
 
 
+def test_a_login_to_a_tenant_not_offered_keeps_the_login_the_manager_had(
+    browser: fake.FakeBrowser,
+) -> None:
+    refresh = fake.SSORefreshEndpoint()
+    sso, api = sso_client(refresh), API()
+    get(api.sync_client(sso))()
+
+    with pytest.raises(AlbertAuthError, match="tenant 'NOPE'; available tenants: TEN1"):
+        sso.authenticate(tenant_id="NOPE", timeout=9)
+    get(api.sync_client(sso))()  # the clients keep their tenant and token
+
+    assert len(refresh.received) == 2  # the first refresh, and the login's own exchange
+    assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"] * 2
+
+
 # the local callback
 
 

@@ -181,9 +181,18 @@ class SSOLogin:
             finally:
                 self._logins += 1
             logger.info("SSO login: %s logged in", self._manager.email)
-            with self._lock:  # kept before it is sent: a retry need not open the browser again
+            with self._lock:
+                had = self._refresh_token, self._tenant, self._token
+                # Kept before it is sent: when the server is busy or out of
+                # reach, a retry need not open the browser again.
                 self._refresh_token, self._tenant, self._token = browser_token, tenant_id, None
-                return self._exchange(browser_token, tenant_id, clock)
+                try:
+                    return self._exchange(browser_token, tenant_id, clock)
+                except AlbertAuthError:
+                    # Refused, or no such tenant: the login the manager had
+                    # (its clients' tenant and token) stays.
+                    self._refresh_token, self._tenant, self._token = had
+                    raise
 
     def _wait_for_browser(
         self,
