@@ -328,6 +328,22 @@ async def test_a_cancelled_browser_login_frees_its_port(monkeypatch: pytest.Monk
             await anyio.sleep(0.02)
 
 
+async def test_a_caller_gone_during_the_email_check_opens_no_browser(
+    browser: fake.FakeBrowser,
+) -> None:
+    def slow_check(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.3)
+        return httpx.Response(302, headers={"Location": "https://idp.test/authorize"})
+
+    http = httpx.Client(transport=httpx.MockTransport(slow_check))
+    sso = AlbertSSOClient(email=fake.EMAIL, base_url=BASE_URL, http_client=http)
+    with anyio.move_on_after(0.1):
+        await API().async_client(sso).session.token_provider.authenticate()
+    await anyio.sleep(0.5)  # the worker has its answer by now
+
+    assert browser.opened == []
+
+
 def test_authenticate_blocks_until_logged_in_through_the_managers_http_client(
     browser: fake.FakeBrowser,
 ) -> None:
@@ -340,6 +356,21 @@ def test_authenticate_blocks_until_logged_in_through_the_managers_http_client(
     assert refresh.received == [fake.BROWSER_REFRESH]  # through sso.http_client, not the API's
     assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"]
     callback(port).close()  # the port is free again
+
+
+def test_a_login_to_a_tenant_not_offered_keeps_the_login_the_manager_had(
+    browser: fake.FakeBrowser,
+) -> None:
+    refresh = fake.SSORefreshEndpoint()
+    sso, api = sso_client(refresh), API()
+    get(api.sync_client(sso))()
+
+    with pytest.raises(AlbertAuthError, match="tenant 'NOPE'; available tenants: TEN1"):
+        sso.authenticate(tenant_id="NOPE", timeout=9)
+    get(api.sync_client(sso))()  # the clients keep their tenant and token
+
+    assert len(refresh.received) == 2  # the first refresh, and the login's own exchange
+    assert api.bearers == [f"Bearer {fake.jwt('TEN1', 1)}"] * 2
 
 
 # the local callback

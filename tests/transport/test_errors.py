@@ -200,6 +200,35 @@ async def test_a_body_that_stalls_is_a_read_timeout(serve: Serve) -> None:
     _not_aiohttp(caught.value)
 
 
+@pytest.mark.parametrize("waiting", [False, True], ids=["next-read", "read-waiting"])
+async def test_a_body_read_while_the_client_closes_is_a_read_error(
+    serve: Serve, waiting: bool
+) -> None:
+    # A service shutting down closes its client while a task still streams an
+    # answer: the task fails at once (under aiohttp's session close, a read
+    # waiting went on for ever, its read timeout gone with the connection, and
+    # the next read raised a bare RuntimeError).
+    async def handler(peer: Peer) -> None:
+        await peer.read_request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome")
+        await asyncio.sleep(30)
+
+    server = serve(handler)
+    http = sdk_client(base_url=server.url)
+    with anyio.fail_after(5):
+        async with http.stream("GET", "/", timeout=httpx.Timeout(10)) as response:
+            chunks = response.aiter_raw()
+            assert await chunks.__anext__() == b"some"
+            async with anyio.create_task_group() as group:
+                if waiting:
+                    group.start_soon(http.aclose)  # once this task waits for the body
+                else:
+                    await http.aclose()
+                with pytest.raises(httpx.ReadError) as caught:
+                    await chunks.__anext__()
+    _not_aiohttp(caught.value)
+
+
 #: httpcore (under trio) leaves httpx's body generator unfinished after a failed
 #: write, and trio warns when it is collected: not the adapter's doing.
 _HTTPCORE_LEAVES_THE_BODY = pytest.mark.filterwarnings(

@@ -65,3 +65,26 @@ def test_two_live_event_loops_taking_turns(serve: Serve) -> None:
             loop.close()
     assert _until_closed(server) == 0
     gc.collect()
+
+
+def test_a_trio_guest_run_on_an_asyncio_loop_goes_through_httpx(serve: Serve) -> None:
+    # trio's tasks see the host loop running (asyncio.get_running_loop works)
+    # but are no asyncio tasks: aiohttp's futures would reach trio's scheduler.
+    trio = pytest.importorskip("trio")
+    server = serve(answering(lambda exchange: ok(b"guest")))
+
+    async def in_trio() -> bytes:
+        async with sdk_client() as http:
+            return (await http.get(server.url)).content
+
+    async def host() -> bytes:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[object] = loop.create_future()
+        trio.lowlevel.start_guest_run(
+            in_trio,
+            run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+            done_callback=done.set_result,
+        )
+        return (await done).unwrap()  # type: ignore[attr-defined, no-any-return]
+
+    assert asyncio.run(host()) == b"guest"

@@ -42,10 +42,10 @@ own transport would raise:
   environment as httpx does). Bodies stream both ways; Content-Encoding is
   left to httpx to decode; aiohttp follows no redirects and keeps no cookies.
 
-Where it steps aside: under an event loop that is not asyncio's (trio), and
-whenever something replaced or wrapped the request handler of httpx's
-transport or of httpcore (respx, pytest-httpx, OpenTelemetry's httpx
-instrumentation), it hands the request to a real `httpx.AsyncHTTPTransport`
+Where it steps aside: outside asyncio's tasks (under trio, also in a trio
+guest run on an asyncio loop), and whenever something replaced or wrapped the
+request handler of httpx's transport or of httpcore (respx, pytest-httpx,
+OpenTelemetry's httpx instrumentation), it hands the request to a real `httpx.AsyncHTTPTransport`
 with the same TLS, limits and proxy, so that mocks and instrumentation see
 every request. That is decided per request from what is installed then.
 
@@ -83,8 +83,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AiohttpTransport"]
 
-#: httpx's default pool (``httpx.AsyncClient()`` gets it).
-_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 #: Request bodies are handed to aiohttp in pieces of this size (it drains every
 #: 64 KiB), so that the write timeout can watch each one.
 _PIECE = 64 * 1024
@@ -107,33 +105,20 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     Parameters
     ----------
-    verify : ssl.SSLContext | str | bool, optional
-        How to verify servers' certificates, as httpx takes it.
-    cert : str | tuple | None, optional
-        A client certificate, as httpx takes it.
-    trust_env : bool, optional
-        Whether ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` apply (as in httpx).
-    limits : httpx.Limits | None, optional
-        The connection pool's limits (default: httpx's, 100 connections, 20 kept idle).
-    proxy : httpx.Proxy | str | None, optional
+    ssl_context : ssl.SSLContext
+        How servers' certificates are verified (``httpx.create_ssl_context()``).
+    limits : httpx.Limits
+        The connection pool's limits.
+    proxy : httpx.Proxy | None, optional
         An ``http://`` or ``https://`` proxy every request goes through.
     """
 
     def __init__(
-        self,
-        *,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Any = None,
-        trust_env: bool = True,
-        limits: httpx.Limits | None = None,
-        proxy: httpx.Proxy | str | None = None,
+        self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits, proxy: httpx.Proxy | None = None
     ) -> None:
-        self._ssl_context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
-        self._limits = _DEFAULT_LIMITS if limits is None else limits
-        self._proxy = httpx.Proxy(proxy) if isinstance(proxy, str) else proxy
-        if self._proxy is not None and self._proxy.url.scheme not in ("http", "https"):
-            raise ValueError(f"aiohttp cannot reach a {self._proxy.url.scheme} proxy")
-        self._trust_env = trust_env
+        self._ssl_context = ssl_context
+        self._limits = limits
+        self._proxy = proxy
         self._httpx: httpx.AsyncHTTPTransport | None = None
         self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
 
@@ -151,11 +136,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             The response; its stream reads the body from the connection.
         """
         try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:  # trio
-            loop = None
-        if loop is None or _httpx_transport_is_patched():
+            # An asyncio task: trio's, also those of a trio guest run on an
+            # asyncio loop (which see that loop running), are not.
+            in_asyncio_task = asyncio.current_task() is not None
+        except RuntimeError:  # no asyncio loop running: trio
+            in_asyncio_task = False
+        if not in_asyncio_task or _httpx_transport_is_patched():
             return await self._httpx_transport().handle_async_request(request)
+        loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
             pool = await self._open_pool(loop)
@@ -164,10 +152,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _httpx_transport(self) -> httpx.AsyncHTTPTransport:
         if self._httpx is None:
             self._httpx = httpx.AsyncHTTPTransport(
-                verify=self._ssl_context,
-                limits=self._limits,
-                proxy=self._proxy,
-                trust_env=self._trust_env,
+                verify=self._ssl_context, limits=self._limits, proxy=self._proxy
             )
         return self._httpx
 
@@ -178,13 +163,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # An async generator left suspended is closed by the loop's
         # shutdown_asyncgens (asyncio.run does it) while the loop still runs:
         # the session is closed then, not left for the garbage collector.
-        pool.watch = _close_at_loop_shutdown(self, loop, pool)
+        pool.watch = _close_at_loop_shutdown(self._pools, loop, pool)
         await pool.watch.__anext__()
         return pool
-
-    def _forget(self, loop: asyncio.AbstractEventLoop, pool: _LoopPool) -> None:
-        if self._pools.get(loop) is pool:
-            del self._pools[loop]
 
     async def aclose(self) -> None:
         """Close the connections of the running event loop, and httpx's transport's."""
@@ -201,13 +182,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 
 async def _close_at_loop_shutdown(
-    transport: AiohttpTransport, loop: asyncio.AbstractEventLoop, pool: _LoopPool
+    pools: dict[asyncio.AbstractEventLoop, _LoopPool],
+    loop: asyncio.AbstractEventLoop,
+    pool: _LoopPool,
 ) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
-        transport._forget(loop, pool)
-        await pool.session.close()
+        if pools.get(loop) is pool:
+            del pools[loop]
+        await pool.close()
 
 
 class _LoopPool:
@@ -235,8 +219,7 @@ class _LoopPool:
         # connection drops. The SDK's retries decide that, by method, and know
         # that a DELETE which may have applied and then finds nothing is done:
         # every failure must reach them, as from httpx's own transport.
-        if hasattr(self.session, "_retry_connection"):
-            self.session._retry_connection = False
+        self.session._retry_connection = False
         size = limits.max_connections
         self._slots = None if size is None else asyncio.Semaphore(size)
         self._proxy = None if proxy is None else str(proxy.url)
@@ -245,7 +228,21 @@ class _LoopPool:
         # opens a tunnel to an HTTPS one (aiohttp sends them there only).
         self._proxy_headers = [] if proxy is None else _proxy_headers(proxy)
         self._watched: weakref.WeakSet[asyncio.Future[None]] = weakref.WeakSet()
+        self.streams: weakref.WeakSet[_ResponseStream] = weakref.WeakSet()  # bodies being read
         self.watch: AsyncGenerator[None, None] | None = None
+
+    async def close(self) -> None:
+        """Close the session; a body still being read fails as a `httpx.ReadError`.
+
+        aiohttp's close drops the connections under such a body without a
+        word: a read waiting would wait for ever, the next one raise a bare
+        `RuntimeError`.
+        """
+        import aiohttp
+
+        for stream in list(self.streams):
+            stream.cut(aiohttp.ClientConnectionError("the client was closed"))
+        await self.session.close()
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
@@ -288,10 +285,12 @@ class _LoopPool:
                 raise
             raise error from exc
         version = response.version or (1, 1)
+        stream = _ResponseStream(self, response, self._watch_close(response))
+        self.streams.add(stream)
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(self, response, self._watch_close(response)),
+            stream=stream,
             extensions={
                 "http_version": b"HTTP/%d.%d" % tuple(version),
                 "reason_phrase": (response.reason or "").encode("ascii", "replace"),
@@ -551,10 +550,15 @@ class _ResponseStream(httpx.AsyncByteStream):
         """Stop reading: a connection with a body left unread is closed, not reused."""
         self._finish(reuse=False)
 
+    def cut(self, error: Exception) -> None:
+        """Fail the reads of the body from now on with ``error`` (its connection is going)."""
+        self._response.content.set_exception(error)
+
     def _finish(self, *, reuse: bool) -> None:
         if self._done:
             return
         self._done = True
+        self._pool.streams.discard(self)
         if reuse:
             self._response.release()
         else:

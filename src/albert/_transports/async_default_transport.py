@@ -46,12 +46,12 @@ def default_transport_options(limits: httpx.Limits, *, httpx_transport: bool) ->
             continue
         proxy = httpx.Proxy(url)
         if proxy.url.scheme in ("http", "https"):
-            mounts[pattern] = AiohttpTransport(verify=ssl_context, limits=limits, proxy=proxy)
+            mounts[pattern] = AiohttpTransport(ssl_context=ssl_context, limits=limits, proxy=proxy)
         else:
             mounts[pattern] = httpx.AsyncHTTPTransport(
                 verify=ssl_context, limits=limits, proxy=proxy
             )
     return {
-        "transport": AiohttpTransport(verify=ssl_context, limits=limits),
+        "transport": AiohttpTransport(ssl_context=ssl_context, limits=limits),
         "mounts": mounts,
     }

@@ -170,8 +170,6 @@ class SSOLogin:
                 return self.token(clock=clock, wake=wake)  # the login waited for did it
             if waited and not again and self._login_failure is not None:
                 raise self._login_failure
-            if wake.is_set():
-                raise AlbertAuthError("SSO login: the caller left before the browser was opened")
             try:
                 browser_token = SecretStr(
                     self._wait_for_browser(tenant_id, minimum_port, maximum_port, timeout, wake)
@@ -183,9 +181,18 @@ class SSOLogin:
             finally:
                 self._logins += 1
             logger.info("SSO login: %s logged in", self._manager.email)
-            with self._lock:  # kept before it is sent: a retry need not open the browser again
+            with self._lock:
+                had = self._refresh_token, self._tenant, self._token
+                # Kept before it is sent: when the server is busy or out of
+                # reach, a retry need not open the browser again.
                 self._refresh_token, self._tenant, self._token = browser_token, tenant_id, None
-                return self._exchange(browser_token, tenant_id, clock)
+                try:
+                    return self._exchange(browser_token, tenant_id, clock)
+                except AlbertAuthError:
+                    # Refused, or no such tenant: the login the manager had
+                    # (its clients' tenant and token) stays.
+                    self._refresh_token, self._tenant, self._token = had
+                    raise
 
     def _wait_for_browser(
         self,
@@ -198,6 +205,8 @@ class SSOLogin:
         sso = self._manager
         check = email_check_request(sso.base_url, sso.email, tenant_id)
         check_email_response(check, self._send(check), email=sso.email)
+        if wake.is_set():  # while it waited for its turn or for the e-mail check
+            raise AlbertAuthError("SSO login: the caller left before the browser was opened")
         state = secrets.token_urlsafe(32)
         with LoginCallback(
             state=state, minimum_port=minimum_port, maximum_port=maximum_port, wake=wake
