@@ -62,6 +62,7 @@ REPLACEMENTS = {
     "aclose": "close",
     "aread": "read",
     "aiter_lines": "iter_lines",
+    "aiter_raw": "iter_raw",
     "aiter_sse": "iter_sse",  # httpx-sse
     # the CLI's export, which the demo's walk calls
     "export_session_async": "export_session",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Protocol
 
 import httpx
 import respx
@@ -147,3 +148,31 @@ class FakeChatAPI:
             if t == kind
         ]
         return httpx.Response(200, json={"Items": items})
+
+
+class _Clock(Protocol):
+    now: float
+
+
+class Trickle(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that arrives a byte a second on a fake clock (``clock.now``).
+
+    Each read is well within any read timeout, so only a limit on the whole
+    call stops it. Usable by both variants (it is not generated).
+    """
+
+    def __init__(self, clock: _Clock, body: bytes) -> None:
+        self.clock, self.body, self.sent = clock, body, 0
+
+    def _next(self) -> bytes:
+        self.clock.now += 1.0
+        self.sent += 1
+        return self.body[self.sent - 1 : self.sent]
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.sent < len(self.body):
+            yield self._next()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.sent < len(self.body):
+            yield self._next()

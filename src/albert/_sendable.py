@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,9 @@ RESOURCE_DEPTH = READABLE_JSON_DEPTH - 2
 CONTENT_DEPTH = RESOURCE_DEPTH - 1
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Integers up to this many bits have fewer than 640 digits: no limit of
+#: ``sys.set_int_max_str_digits`` (at least 640) refuses to write them.
+_SHORT_INT_BITS = 2000
 
 
 def clean_surrogates(text: str) -> str:
@@ -113,8 +117,9 @@ def check_json(value: Any, *, name: str, max_depth: int) -> None:
     Raises
     ------
     ValueError
-        For NaN or an infinity, a string (or key) holding a lone surrogate,
-        bytes that are not UTF-8, or nesting deeper than ``max_depth``; the
+        For NaN or an infinity, an integer too long to write, a string (or
+        key) holding a lone surrogate, bytes that are not UTF-8, or nesting
+        deeper than ``max_depth``; the
         message names the place (``message.content['rows'][3]``).
     """
     stack: list[tuple[Any, str, int]] = [(value, name, 0)]
@@ -128,6 +133,14 @@ def check_json(value: Any, *, name: str, max_depth: int) -> None:
                     f"{path} is {item!r}, which JSON cannot carry (the server would get "
                     "null or refuse the body); nothing was sent"
                 )
+        elif isinstance(item, int) and item.bit_length() > _SHORT_INT_BITS:
+            try:
+                str(item)  # refused at once past sys.get_int_max_str_digits()
+            except ValueError:
+                raise ValueError(
+                    f"{path} is an integer of more than {sys.get_int_max_str_digits()} "
+                    "digits, which this SDK cannot write as JSON; nothing was sent"
+                ) from None
         elif isinstance(item, bytes | bytearray):
             try:
                 bytes(item).decode("utf-8")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import json
 from collections.abc import Callable
 
 import httpx
@@ -14,6 +16,7 @@ from albert import exceptions as exc
 from albert._backends import async_primitives as primitives
 from albert.resources.chats import ChatSession
 from tests._async.helpers import BASE_URL, SESSIONS, TOKEN
+from tests.fakes import Trickle
 
 SESSION = {"id": "s1", "name": "n", "sourceSessionId": "src"}
 
@@ -109,6 +112,45 @@ async def test_an_attempt_cut_short_that_times_out_says_the_deadline_was_reached
     assert (get.call_count, post.call_count) == (1, 1)
     assert read_timeouts(get) == [5.0]
     assert clock.sleeps == []
+
+
+async def test_an_answer_that_trickles_in_is_cut_off_at_the_deadline(
+    client: AsyncAlbert, api: respx.MockRouter, clock: Clock
+) -> None:
+    body = Trickle(clock, json.dumps(SESSION).encode())  # a byte a second
+    route = api.get(f"{SESSIONS}/s1").mock(return_value=httpx.Response(200, stream=body))
+
+    with pytest.raises(exc.AlbertTimeoutError, match="ran out of the time left") as caught:
+        await pinned(client, total_timeout=5.0).chat_sessions.get_by_id(id="s1")
+
+    assert "total_timeout of 5 s reached after 1 attempt:" in str(caught.value)
+    assert route.call_count == 1
+    assert body.sent == 5  # not the 47 seconds the whole body takes
+    assert clock.sleeps == []
+
+
+async def test_an_answer_read_within_the_deadline_is_whole_and_decoded(
+    client: AsyncAlbert, api: respx.MockRouter, clock: Clock
+) -> None:
+    zipped = gzip.compress(json.dumps(SESSION).encode())
+    api.get(f"{SESSIONS}/s1").respond(
+        200, content=zipped, headers={"Content-Encoding": "gzip", "x-request-id": "r1"}
+    )
+
+    found = await pinned(client, total_timeout=5.0).chat_sessions.get_by_id(id="s1")
+
+    assert (found.id, found.name) == ("s1", "n")
+
+
+async def test_an_answer_a_mock_transport_read_whole_is_taken_as_it_is() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=SESSION))
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        AsyncAlbert(base_url=BASE_URL, token=TOKEN, http_client=http, total_timeout=5) as client,
+    ):
+        found = await client.chat_sessions.get_by_id(id="s1")
+
+    assert found.id == "s1"
 
 
 async def test_a_call_that_succeeds_in_time_is_not_touched(

@@ -89,6 +89,21 @@ async def test_nan_and_infinity_are_refused_on_create_and_on_update_alike(
     assert nothing_sent.call_count == 0
 
 
+async def test_an_integer_too_long_to_write_is_refused_naming_where_it_is(
+    client: AsyncAlbert, nothing_sent: respx.Route
+) -> None:
+    content = {"rows": [{"n": 10**5000}]}  # Python writes at most 4300 digits
+
+    refused = r"\['rows'\]\[0\]\['n'\] is an integer of more than 4300 digits"
+    with pytest.raises(ValueError, match=rf"^message\.content{refused}"):
+        await client.chat_messages.create(message=message(content))
+    with pytest.raises(ValueError, match=rf"^content{refused}"):
+        await client.chat_messages.update(
+            session_id="ses-1", source_request_id="r", sequence="000", content=content
+        )
+    assert nothing_sent.call_count == 0
+
+
 async def test_bytes_that_are_not_utf8_are_refused_naming_where_they_are(
     client: AsyncAlbert, nothing_sent: respx.Route
 ) -> None:

@@ -83,6 +83,33 @@ def test_a_token_echoed_in_json_escapes_is_blanked_everywhere_the_error_shows(
     assert caught.value.errors["errors"] == {"***": ["seen ***", {"nested": "***"}]}
 
 
+def test_a_token_echoed_in_an_answer_that_does_not_fit_stays_out_of_the_decode_error(
+    client: Albert, api: respx.MockRouter
+) -> None:
+    hidden = escaped(TOKEN)
+    session = f'{{"name": ["{hidden}"], "sourceSessionId": "s"}}'
+    api.get(f"{SESSIONS}/s1").respond(200, content=session.encode())
+    api.get(f"{FOLDERS}/f1").respond(200, content=f'{{"name": "{TOKEN}'.encode())  # cut short
+    api.post(MESSAGES).respond(201, content=f'{{"id": "m", "sequence": ["{hidden}"]}}'.encode())
+
+    errors = []
+    for call in (
+        lambda: client.chat_sessions.get_by_id(id="s1"),
+        lambda: client.chat_folders.get_by_id(id="f1"),
+        lambda: client.chat_messages.create(message=user_text()),
+    ):
+        with pytest.raises(exc.AlbertDecodeError) as caught:
+            call()
+        errors.append(caught.value)
+
+    for error in errors:  # the validation error it came from quoted the decoded body
+        for text in everything_shown(error):
+            assert TOKEN not in text, text
+    assert "name: Input should be a valid string" in str(errors[0])  # what did not fit
+    assert "invalid JSON" in str(errors[1])
+    assert "sequence: Input should be a valid string" in str(errors[2])
+
+
 def test_the_client_secret_echoed_by_a_busy_token_endpoint_stays_out_of_errors(
     api: respx.MockRouter, sleeps: list[float]
 ) -> None:

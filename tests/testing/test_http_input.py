@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -199,6 +200,27 @@ async def test_a_chunked_body_is_counted_as_it_arrives(
     )
     assert response.status_code == 413
     assert (await small_http.get("/chats/sessions")).json() == {"Items": []}
+
+
+async def test_a_chunked_body_over_the_limit_is_never_buffered(
+    small_http: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(64):  # 32 MiB, sent without a Content-Length, each chunk new
+            yield b"n" * (512 * 1024)
+        yield b'", "sourceSessionId": "s"}'
+
+    tracemalloc.start()
+    try:
+        response = await small_http.post(
+            "/chats/sessions", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    assert peak < 8 * 1024 * 1024  # a few chunks in flight, never the body
 
 
 def test_a_real_server_answers_413_and_keeps_serving() -> None:

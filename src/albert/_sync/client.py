@@ -61,8 +61,9 @@ class Albert:
     total_timeout : float | None, optional
         Seconds one call may take in all, retries and waits included
         (default ``None``: no overall limit). A wait that would pass it is
-        not taken, each attempt's timeouts are cut to the time left, and the
-        call raises `AlbertTimeoutError` saying ``total_timeout`` was reached.
+        not taken, each attempt's timeouts are cut to the time left, an
+        answer still arriving when it passes is cut off, and the call raises
+        `AlbertTimeoutError` saying ``total_timeout`` was reached.
     http_client : httpx.Client | None, optional
         Your own httpx client (proxies, certificates, transports); it is not
         closed by the SDK. Its headers are kept, but each request gets the

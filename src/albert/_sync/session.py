@@ -81,8 +81,9 @@ class AlbertSession:
     total_timeout : float | None, optional
         Seconds one call may take in all, retries and waits included; ``None``
         (the default) sets no overall limit. A wait that would pass it is not
-        taken, and each attempt's timeouts are cut to the time left; the call
-        then raises `AlbertTimeoutError` saying ``total_timeout`` was reached.
+        taken, each attempt's timeouts are cut to the time left, and an answer
+        still arriving when it passes is cut off; the call then raises
+        `AlbertTimeoutError` saying ``total_timeout`` was reached.
     http_client : httpx.Client | None, optional
         An HTTP client to send requests with (proxies, certificates, transports).
         The session does not close a client it was given; each request gets
@@ -286,7 +287,7 @@ class AlbertSession:
             request.headers[name] = value
         state = AttemptState()
         try:
-            return self._attempt(request, 1, state)
+            return self._attempt(request, 1, state, deadline)
         except Exception as exc:
             if not self.retry_policy.max_retries or not retry_reason(
                 exc, method=method, idempotent=idempotent
@@ -350,7 +351,7 @@ class AlbertSession:
                     if deadline is not None:
                         cut = deadline.attempt_timeout(self.timeout, primitives.monotonic())
                         request.extensions["timeout"] = cut.as_dict()
-                    return self._attempt(request, number, state)
+                    return self._attempt(request, number, state, deadline)
         except Exception as exc:
             if deadline is not None and deadline.cut and isinstance(exc, AlbertTimeoutError):
                 raise _out_of_time(deadline, request, number, exc) from exc
@@ -359,11 +360,17 @@ class AlbertSession:
             raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    def _attempt(self, request: httpx.Request, number: int, state: AttemptState) -> httpx.Response:
+    def _attempt(
+        self,
+        request: httpx.Request,
+        number: int,
+        state: AttemptState,
+        deadline: Deadline | None = None,
+    ) -> httpx.Response:
         """Send once (refreshing a rejected token once), and settle a DELETE already done."""
         try:
             try:
-                return self._send_once(request, number)
+                return self._send_once(request, number, deadline)
             except UnauthorizedError:
                 # With an auth manager, a 401 means the token went stale
                 # early (revoked, clock skew): refresh once, send once more.
@@ -373,7 +380,7 @@ class AlbertSession:
                 # Counted once it worked: a refresh that failed (and is retried
                 # with the attempt) has not replaced the rejected token yet.
                 state.refreshed = True
-                return self._send_once(request, number)
+                return self._send_once(request, number, deadline)
         except NotFoundError as exc:
             if request.method == "DELETE" and state.maybe_applied and exc.response is not None:
                 return exc.response  # an earlier attempt deleted it; its response was lost
@@ -393,13 +400,15 @@ class AlbertSession:
         rejected = request.headers.get("Authorization", "").removeprefix("Bearer ")
         provider.refresh(rejected=rejected)
 
-    def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+    def _send_once(
+        self, request: httpx.Request, attempt: int, deadline: Deadline | None = None
+    ) -> httpx.Response:
         provider = self._token_provider
         if provider is not None:
             # Read per attempt: a retry after a wait may need a newer token.
             token = provider.get_token()
             request.headers["Authorization"] = f"Bearer {token}"
-        response = self._transmit(request, attempt=attempt)
+        response = self._transmit(request, attempt=attempt, deadline=deadline)
         if not response.is_success:
             raise error_from_response(response)
         return response
@@ -411,16 +420,22 @@ class AlbertSession:
         attempt: int = 1,
         what: str = "",
         redact: Callable[[str], str] | None = None,
+        deadline: Deadline | None = None,
     ) -> httpx.Response:
         """Send one request through the pool, failing with SDK errors: API and token requests alike.
 
         ``what`` names a request that is not an API call ("token request") in
         the log and in its errors; ``redact`` blanks secrets out of a transport
-        error's text (by default the credentials of the ``Authorization`` header).
+        error's text (by default the credentials of the ``Authorization`` header);
+        ``deadline`` is the call's ``total_timeout``, which reading the answer
+        must not pass.
         """
         started = primitives.monotonic()
         try:
-            response = self._client.send(request)
+            if deadline is None:
+                response = self._client.send(request)
+            else:
+                response = self._send_before(request, deadline)
         except httpx.RequestError as exc:  # transport failures, and undecodable bodies
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
@@ -452,6 +467,39 @@ class AlbertSession:
                 what or f"attempt {attempt}",
             )
         return response
+
+    def _send_before(self, request: httpx.Request, deadline: Deadline) -> httpx.Response:
+        """Send, and read the answer only for as long as the call's ``total_timeout`` lasts.
+
+        Each read is bounded by the read timeout, but a server that trickles
+        its answer, every piece within it, would hold the call for as long as
+        it likes; so the body is read piece by piece, and one that arrives
+        once the deadline has passed ends the attempt as a read timeout.
+        """
+        response = self._client.send(request, stream=True)
+        if response.is_stream_consumed:  # read whole by its transport (httpx.MockTransport)
+            response.close()
+            return response
+        try:
+            raw = []
+            for piece in response.iter_raw():
+                raw.append(piece)
+                if primitives.monotonic() >= deadline.ends_at:
+                    deadline.cut = True  # timing out now means the deadline was reached
+                    raise httpx.ReadTimeout(
+                        "total_timeout was reached while the answer was arriving",
+                        request=request,
+                    )
+        finally:
+            response.close()
+        # What was read, still encoded as it came (gzip, say): decoded as httpx reads it.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(raw),
+            request=request,
+            extensions=response.extensions,
+        )
 
     def get(self, path: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
         """Send a GET request; see `request`."""

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from albert._jsonwalk import JSONTooDeepError, map_strings
 from albert._sendable import READABLE_JSON_DEPTH, check_text, clean_surrogates
-from albert.core.responses import decode_error, missing_id_error
+from albert.core.responses import decode_error, field_errors, missing_id_error
 from albert.resources.base import validate_server_python
 from albert.resources.chats import ChatMessage
 
@@ -115,8 +115,8 @@ def created_message(
         returned = json.loads(response.content) if response.content else {}
     except RecursionError:
         raise decode_error(response, "ChatMessage", "JSON nested too deeply") from None
-    except ValueError as exc:
-        raise decode_error(response, "ChatMessage", "invalid JSON") from exc
+    except ValueError:
+        raise decode_error(response, "ChatMessage", "invalid JSON") from None
     if not isinstance(returned, dict):
         raise decode_error(response, "ChatMessage", "not a JSON object")
     try:
@@ -129,4 +129,5 @@ def created_message(
     try:
         return validate_server_python(ChatMessage, {**sent, "parentId": session_id, **returned})
     except ValidationError as exc:
-        raise decode_error(response, "ChatMessage", f"{exc.error_count()} field errors") from exc
+        # Not chained: pydantic's error quotes the answer, which may echo a secret.
+        raise decode_error(response, "ChatMessage", field_errors(exc)) from None

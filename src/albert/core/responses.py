@@ -189,10 +189,11 @@ def decode_error(response: httpx.Response, expected: str, detail: str) -> Albert
     """
     request = response.request
     content_type = response.headers.get("content-type", "no content type")
-    _, text = _visible_body(response, credentials_redactor(request.headers.get("Authorization")))
+    redact = credentials_redactor(request.headers.get("Authorization"))
+    _, text = _visible_body(response, redact)
     return AlbertDecodeError(
         f"expected {expected} as JSON, got a {content_type} body that does not fit "
-        f"({detail}): {_excerpt(text)}",
+        f"({redact(detail)}): {_excerpt(text)}",
         status_code=response.status_code,
         method=request.method,
         url=str(request.url),
@@ -269,8 +270,10 @@ def decode_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
                 return validate_server_json(model, repaired)
             except ValidationError as exc:
                 failure = exc
-    detail = "invalid JSON" if _invalid_json(failure) else f"{failure.error_count()} field errors"
-    raise decode_error(response, model.__name__, detail) from failure
+    detail = "invalid JSON" if _invalid_json(failure) else field_errors(failure)
+    # Not chained: pydantic's error quotes the decoded body, where a secret that
+    # the server echoed in JSON escapes reads in clear.
+    raise decode_error(response, model.__name__, detail) from None
 
 
 def decode_created(response: httpx.Response, model: type[ResourceT]) -> ResourceT:
@@ -322,6 +325,36 @@ def missing_id_error(response: httpx.Response, expected: str) -> AlbertDecodeErr
         "no id: the server may have created it, but without its id it can never be "
         "read, edited or deleted",
     )
+
+
+#: How many of a validation error's field errors a decode error names.
+_FIELD_ERRORS_SHOWN = 3
+
+
+def field_errors(exc: ValidationError) -> str:
+    """Say which fields of an answer did not fit, and why, without quoting their values.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The error of validating what the server sent.
+
+    Returns
+    -------
+    str
+        For example ``"2 field errors: name: Field required; sequence: Input
+        should be a valid string"`` (the first three errors, then how many
+        more). Values are left out: they are the server's, and may echo a
+        secret.
+    """
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    count = len(errors)
+    shown = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'the body'}: {error['msg']}"
+        for error in errors[:_FIELD_ERRORS_SHOWN]
+    )
+    more = f"; and {count - _FIELD_ERRORS_SHOWN} more" if count > _FIELD_ERRORS_SHOWN else ""
+    return f"{count} field error{'s' if count != 1 else ''}: {shown}{more}"
 
 
 def _invalid_json(exc: ValidationError) -> bool:
