@@ -159,6 +159,12 @@ def finish(bar: ProgressBar) -> None:
         A bar from `progress_bar` (the silent one is left alone).
     """
     total, count = getattr(bar, "total", None), getattr(bar, "n", None)
-    if total is not None and count is not None and count != total:
-        bar.total = count  # type: ignore[attr-defined]
-        bar.refresh()  # type: ignore[attr-defined]
+    if total is None or count is None or count >= total:
+        return
+    # tqdm's reset(total=) is what also resizes the notebook widget; keep the
+    # time the work started, so that the bar's elapsed time and rate stay true.
+    started = getattr(bar, "start_t", None)
+    bar.reset(total=count)  # type: ignore[attr-defined]
+    if started is not None:
+        bar.start_t = started  # type: ignore[attr-defined]
+    bar.update(count)

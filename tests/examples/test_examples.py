@@ -106,6 +106,11 @@ def test_the_notebook_lists_reads_and_exports_in_a_real_kernel(
         out for out in outputs if "application/vnd.jupyter.widget-view+json" in out.get("data", {})
     ]
     assert len(widgets) >= 3  # tqdm's notebook bar: the listing, the transcript, the export
+    state = notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    bars = [w["state"] for w in state.values() if w["model_name"] == "FloatProgressModel"]
+    assert len(bars) == len(widgets)
+    for bar in bars:  # each ended full and green: 2 sessions of max_items=20 is done, not 10%
+        assert (bar["bar_style"], bar["value"]) == ("success", bar["max"]), bar
     [exported] = list(tmp_path.glob("*.md"))
     text = exported.read_text(encoding="utf-8")
     assert text.startswith("# Cure speed")
