@@ -20,10 +20,11 @@ from typing import Any
 from albert import Albert
 from albert.resources.chats import ChatFlagType, ChatFolder, ChatMessage, ChatSession
 
-#: A 1x1 PNG, as a data URL: an image the notebook shows without the network.
-PIXEL = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+#: A small bar chart (96x48 PNG) as a data URL: an image the notebook shows without the network.
+CHART = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAGAAAAAwCAIAAABhdOiYAAAAdklEQVR42u3aoRHA"
+    "IBREQXxM+qExbFIIfVAY2MRHwMx3GfbNVbD60qNpCQEgQIAAAQIE6Gf1eoQHCBAgQIAAAdobKN8jPECAAAEC"
+    "BAgQIECAAAECBAgQIECAvp3tCg8QIECAAAECBAgQIECAAAHaG6homp/0ohdOv0F1t8Bt2wAAAABJRU5ErkJggg=="
 )
 
 #: The assistant's answer: (component type, content).
@@ -31,7 +32,7 @@ ANSWER: list[tuple[str, str | dict[str, Any]]] = [
     ("reasoning_block", {"steps": ["compare gel times at 25 °C", "keep resins with Tg > 60 °C"]}),
     ("tool_call", {"tool": "search_formulations", "arguments": {"cure": "room temperature"}}),
     ("text", "Resin B gels in 4 minutes at 25 °C (2 mm film)."),
-    ("image", {"url": PIXEL, "alt": "gel time per resin"}),
+    ("image", {"url": CHART, "alt": "gel time per resin"}),
     ("product_card", {"name": "Resin B", "sku": "RB-25", "gel_time_min": 4, "tg_c": 65}),
     ("document_citation", {"title": "Gel times of epoxy resins", "url": "https://example.com/gel"}),
     ("error", {"code": "TOOL_TIMEOUT", "message": "the lab database timed out"}),

@@ -130,7 +130,7 @@ PHRASES = [
     (re.compile(r"\basync with\b"), "with"),
     (re.compile(r"\basync for\b"), "for"),
     (re.compile(r"\bawait (?=\w)"), ""),
-    (re.compile(r"\bAsyncGenerator\b"), "Generator"),
+    (re.compile(r"\bAsync(Generator|Iterator|Iterable|ContextManager)\b"), r"\1"),
     (re.compile(r"\banext\("), "next("),
     (re.compile(r"\bStopAsyncIteration\b"), "StopIteration"),
 ]
@@ -153,7 +153,9 @@ FORBIDDEN = [
 #: Words of the async variant that its sync twin's docstrings, comments and
 #: strings must not hold (translate them in PHRASES, or write variant-neutral text).
 ASYNC_PROSE = re.compile(
-    r"event loop|\basyncio\b|\btrio\b|\buvloop\b|coroutine|non-blocking|\bawait", re.IGNORECASE
+    r"event loop|\basyncio\b|\btrio\b|\buvloop\b|coroutine|non-blocking|\bawait"
+    r"|(?-i:\bAsync[A-Z]\w*)",  # a type unasync renamed in the code only (AsyncIterator)
+    re.IGNORECASE,
 )
 
 HEADER = (

@@ -100,35 +100,55 @@ def hostile_transcript() -> Transcript:
     return Transcript(session=session, messages=tuple(messages))
 
 
+VOID = {"img", "br"}
+
+
 class Elements(HTMLParser):
-    """Every element and attribute of an HTML fragment, and its text."""
+    """Every element and attribute of an HTML fragment, and its text.
+
+    It also checks that the fragment is a tree: each end tag closes the element
+    open last, and none is left open (server text that could close a table or
+    a section early would show here). ``chunks`` holds each piece of text with
+    the elements around it, outermost first.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
+        self.open: list[tuple[str, int]] = []  # (tag, its position in `tags`)
+        self.chunks: list[tuple[str, tuple[tuple[str, int], ...]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.open.append((tag, len(self.tags) - 1))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
 
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open, f"</{tag}> closes nothing"
+        assert self.open[-1][0] == tag, f"</{tag}> closes <{self.open[-1][0]}>"
+        self.open.pop()
+
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        self.chunks.append((data, tuple(self.open)))
 
 
 def parse(fragment: str) -> Elements:
     parser = Elements()
     parser.feed(fragment)
     parser.close()
+    assert not parser.open, f"left open: {[tag for tag, _ in parser.open]}"
     return parser
 
 
 #: The only elements and attributes the renderer makes.
 ALLOWED_TAGS = {
     "div", "span", "strong", "code", "table", "caption", "tr", "th", "td", "ol", "li",
-    "details", "summary", "section", "figure", "img", "a", "br",
+    "details", "summary", "section", "figure", "img", "a", "br", "bdi",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "style", "class", "href", "src", "alt", "title", "target", "rel", "loading", "referrerpolicy",
@@ -180,6 +200,84 @@ def test_every_resource_and_a_table_of_them_render_inert(model: Any) -> None:
     for fragment in (model._repr_html_(), ResourceList([model, model])._repr_html_()):
         parsed = assert_inert(fragment)
         assert HOSTILE_TEXT[:40] in "".join(parsed.text) or SCRIPT in "".join(parsed.text)
+
+
+#: Characters that reorder the text after them (right-to-left override, isolates, marks).
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Elements that end a run of text: an embedding or override inside one stops at its end.
+BLOCKS = {"div", "td", "th", "li", "caption", "summary", "section", "figure", "table", "ol"}
+
+
+def test_server_text_cannot_reorder_the_words_around_it() -> None:
+    rlo = "\u202e"
+    session = server(
+        ChatSession,
+        {"id": f"ses-{rlo}1", "name": f"x{rlo}y", "sourceSessionId": "s", "parentId": f"f{rlo}"},
+    )
+    data = {
+        "sourceRequestId": f"req-{rlo}1",
+        "sequence": "000",
+        "componentType": f"card{rlo}",
+        "userType": "system",
+        "role": f"assistant{rlo}",
+        "Content": {"url": f"bad{rlo}"},
+        "attachments": [{"fileId": "f", "title": f"a{rlo}.txt", "kind": f"k{rlo}"}],
+    }
+    message = server(ChatMessage, data)
+    image = server(ChatMessage, {**data, "componentType": "image"})
+    transcript = Transcript(session=session, messages=(message, image))
+
+    fragments = {
+        "transcript": transcript._repr_html_(),
+        "message": to_html(message),
+        "table": to_html([session, message]),  # a cell each: nothing else on their line
+    }
+    for name, fragment in fragments.items():
+        parsed = assert_inert(fragment)
+        isolated = 0
+        for text, around in parsed.chunks:
+            if not BIDI.search(text):
+                continue
+            # Inside a <bdi>, or alone in its block: either way the SDK's own
+            # words (the role, "request", the counts) keep their order.
+            inner = [tag for tag, _ in around if tag == "bdi" or tag in BLOCKS][-1]
+            if inner == "bdi":
+                isolated += 1
+                continue
+            block = [element for element in around if element[0] in BLOCKS][-1]
+            siblings = [
+                other for other, others in parsed.chunks if block in others and other.strip()
+            ]
+            assert siblings == [text], (text, siblings)
+        assert isolated or name == "table"
+
+
+def test_long_words_wrap_and_huge_content_is_cut() -> None:
+    word = "x" * 300
+    huge = "y" * 1_000_000
+    data = {"sequence": "000", "userType": "system", "role": "assistant"}
+    message = server(
+        ChatMessage,
+        {
+            **data,
+            "componentType": "tool_call",
+            "Content": {"tool": "t", "arguments": {"query": word, "document": huge + "END"}},
+        },
+    )
+    text = server(ChatMessage, {**data, "componentType": "text", "Content": huge + "END"})
+
+    for fragment in (to_html(message), to_html(text)):
+        parsed = assert_inert(fragment)
+        assert len(fragment) < 50_000
+        assert "END" not in fragment
+        assert "more characters: message.content holds them all" in "".join(parsed.text)
+        for tag, attributes in parsed.tags:
+            style = attributes.get("style") or ""
+            if tag == "td" or "pre-wrap" in style:
+                assert "overflow-wrap:anywhere" in style, (tag, style)
+            if tag == "th":  # a name breaks only where it must, not a letter a line
+                assert "overflow-wrap:break-word" in style, (tag, style)
+    assert word in to_html(message)  # a long word is kept whole, and wraps
 
 
 @pytest.mark.parametrize("url", BAD_URLS)
@@ -257,8 +355,8 @@ def test_a_transcript_is_shown_request_by_request_with_roles_and_stars() -> None
 
     assert fragment.count('class="albert-request"') == 2
     assert fragment.index("Q?") < fragment.index("A.")
-    assert ">user</strong>" in fragment
-    assert ">assistant</strong>" in fragment
+    assert ">user</bdi></strong>" in fragment
+    assert ">assistant</bdi></strong>" in fragment
     assert fragment.count("★") == 2  # the header's count and the starred message
     assert transcript._repr_markdown_() == transcript.to_markdown()
 
@@ -372,3 +470,7 @@ def test_a_long_transcript_shows_its_first_500_messages() -> None:
     assert fragment.count('class="albert-message"') == 500
     assert "… and 100 more messages" in fragment
     assert "600 messages in 600 requests" in fragment
+    markdown = Transcript(session=session, messages=messages)._repr_markdown_()
+    assert markdown.count("\n## #") == 500  # the notebook stores it too: as light as the HTML
+    assert "600 messages, 0 starred; the first 500 are shown here" in markdown
+    assert Transcript(session=session, messages=messages).to_markdown().count("\n## #") == 600

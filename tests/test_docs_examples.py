@@ -1,14 +1,19 @@
 """Every Python example of README.md and docs/**/*.md, run against the emulator.
 
+The reference pages' examples too: those of the docstrings each ``:::`` entry
+renders (the object's, and its public members'), doctest (``>>>``) or
+literal (``::``) blocks that are Python.
+
 The blocks of a page run in order, in one namespace, as a reader goes down the
 page, against a fresh emulator filled with the sample conversations of
 ``examples/seed_emulator.py`` (``ALBERT_BASE_URL`` and ``ALBERT_TOKEN`` point
 at it), in a temporary working directory. What a fragment leaves out is
 given: ``client`` (an `Albert`, or an `AsyncAlbert` in a block that awaits),
 ``sid`` (a seeded session with messages), ``folder_id``, the names it uses
-without importing them (`NAMES`), and ``handle`` / ``is_the_one`` stand-ins.
-Placeholders become the emulator's: ``token="..."`` and ``"eyJ..."`` its
-token, ``client_id="..."`` / ``client_secret="..."`` its client credentials,
+without importing them (`NAMES`), and ``handle`` / ``is_the_one`` /
+``messages`` (new messages to save) stand-ins. Placeholders become the
+emulator's: ``token="..."``, ``token=...`` and ``"eyJ..."`` its token,
+``base_url=...`` its URL, ``client_id="..."`` / ``client_secret="..."`` its client credentials,
 ``https://app.albertinvent.com`` its URL. A block that defines pytest tests
 runs under pytest, with the albert plugin's fixtures.
 
@@ -27,6 +32,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 # Imported before any test here: `pytester` restores sys.modules when a test
@@ -45,6 +51,13 @@ SKIP = {
     ("docs/guide/authentication.md", "sso.authenticate()"): (
         "opens the Albert login page in a browser and waits for the user"
     ),
+    ("docs/reference/auth.md", "sso.authenticate()"): (
+        "opens the Albert login page in a browser and waits for the user"
+    ),
+    ("docs/reference/assistant-ui.md", "chat(commands=[...])"): (
+        "a fragment: [...] stands for the caller's commands and localhost:8000 for their "
+        "backend (the guide's whole example, on the emulator's backend, runs)"
+    ),
 }
 
 _FENCE = re.compile(
@@ -59,6 +72,12 @@ class Block:
     page: str
     line: int
     code: str
+    #: For a reference page: the documented object whose docstring holds the block.
+    origin: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}" if not self.origin else f"{self.page} ({self.origin})"
 
     @property
     def skip_reason(self) -> str | None:
@@ -81,6 +100,8 @@ class Block:
 
 
 def blocks_of(page: Path) -> list[Block]:
+    if page.parent.name == "reference":
+        return reference_blocks(page)
     text = page.read_text(encoding="utf-8")
     found = []
     for match in _FENCE.finditer(text):
@@ -88,6 +109,98 @@ def blocks_of(page: Path) -> list[Block]:
             continue
         line = text.count("\n", 0, match.start()) + 1
         found.append(Block(page.relative_to(ROOT).as_posix(), line, textwrap.dedent(match["body"])))
+    return found
+
+
+# ---- the reference: the examples of the docstrings it renders ----------------------------
+
+
+def _resolve(entry: str) -> Any:
+    """Import what a ``::: entry`` line names (a module, or a name in one)."""
+    import importlib
+
+    parts = entry.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            value: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            value = getattr(value, name)
+        return value
+    raise ImportError(entry)
+
+
+def _rendered(value: Any, name: str) -> Iterator[tuple[str, Any]]:
+    """Yield (name, object) of what the reference shows for ``value``: it, and its members."""
+    yield name, value
+    if inspect.ismodule(value):
+        members = getattr(value, "__all__", None) or [
+            n for n, v in vars(value).items() if getattr(v, "__module__", None) == value.__name__
+        ]
+        for member in members:
+            if not member.startswith("_"):
+                yield from _rendered(getattr(value, member), f"{name}.{member}")
+    elif inspect.isclass(value):
+        for member, attribute in vars(value).items():
+            if not member.startswith("_") and isinstance(
+                attribute, (FunctionType, property, classmethod, staticmethod)
+            ):
+                yield f"{name}.{member}", attribute
+
+
+def _is_python(code: str) -> bool:
+    try:
+        compile(code, "<example>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except SyntaxError:
+        return False  # a diagram, a shell line: not an example to run
+    return True
+
+
+def docstring_examples(doc: str) -> list[str]:
+    """Return the Python examples of a docstring: its doctest and its ``::`` blocks."""
+    lines = inspect.cleandoc(doc).splitlines()
+    found, index = [], 0
+    while index < len(lines):
+        line = lines[index]
+        if line.lstrip().startswith(">>>"):
+            indent = len(line) - len(line.lstrip())
+            code = []
+            while index < len(lines) and lines[index][indent:].startswith((">>>", "...")):
+                code.append(lines[index][indent + 4 :])
+                index += 1
+            found.append("\n".join(code) + "\n")
+            continue
+        if line.rstrip().endswith("::"):
+            indent = len(line) - len(line.lstrip())
+            index += 1
+            body = []
+            while index < len(lines) and (
+                not lines[index].strip() or len(lines[index]) - len(lines[index].lstrip()) > indent
+            ):
+                body.append(lines[index])
+                index += 1
+            found.append(textwrap.dedent("\n".join(body)).strip() + "\n")
+            continue
+        index += 1
+    return [code for code in found if code.strip() and _is_python(code)]
+
+
+def reference_blocks(page: Path) -> list[Block]:
+    """The examples of the docstrings that the ``:::`` entries of a reference page render."""
+    where = page.relative_to(ROOT).as_posix()
+    found, seen = [], set()
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if not line.startswith(":::"):
+            continue
+        entry = line.removeprefix(":::").strip()
+        for name, value in _rendered(_resolve(entry), entry):
+            # Its own docstring, as the reference shows it (not one inherited).
+            doc = (value.fget if isinstance(value, property) else value).__doc__
+            if not doc or id(value) in seen:
+                continue
+            seen.add(id(value))
+            found.extend(Block(where, 0, code, name) for code in docstring_examples(doc))
     return found
 
 
@@ -132,7 +245,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def _names() -> dict[str, Any]:
-    from albert import Albert, AsyncAlbert
+    from pydantic import SecretStr
+
+    from albert import Albert, AlbertClientCredentials, AlbertSSOClient, AsyncAlbert
     from albert.resources.chats import (
         ChatComponentType,
         ChatFlagType,
@@ -140,10 +255,14 @@ def _names() -> dict[str, Any]:
         ChatMessage,
         ChatSession,
     )
-    from albert.testing import LocalAlbert
+    from albert.testing import FaultInjector, LocalAlbert
 
     return {
         "Albert": Albert,
+        "AlbertClientCredentials": AlbertClientCredentials,
+        "AlbertSSOClient": AlbertSSOClient,
+        "FaultInjector": FaultInjector,
+        "SecretStr": SecretStr,
         "AsyncAlbert": AsyncAlbert,
         "ChatComponentType": ChatComponentType,
         "ChatFlagType": ChatFlagType,
@@ -160,6 +279,8 @@ def _placeholders(code: str, server: Any) -> str:
     [(client_id, secret)] = server.client_credentials.items()
     code = code.replace("https://app.albertinvent.com", server.base_url)
     code = re.sub(r'token="(\.\.\.|eyJ\.\.\.)"', f'token="{server.token}"', code)
+    code = re.sub(r"\btoken=\.\.\.", f'token="{server.token}"', code)
+    code = re.sub(r"\bbase_url=\.\.\.", f'base_url="{server.base_url}"', code)
     code = code.replace('client_id="..."', f'client_id="{client_id}"')
     return code.replace('client_secret="..."', f'client_secret="{secret}"')
 
@@ -183,9 +304,7 @@ async def _aclose_left_open(namespace: dict[str, Any]) -> None:
 
 
 def _run_async(block: Block, code: str, namespace: dict[str, Any], server: Any) -> None:
-    compiled = compile(
-        code, f"{block.page}:{block.line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    )
+    compiled = compile(code, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
     async def main() -> None:
         namespace["client"] = server.async_client()
@@ -212,6 +331,8 @@ def _run_tests(block: Block, code: str, pytester: pytest.Pytester, server: Any) 
 def test_the_examples_of_a_page_run(
     page: Path, world: dict[str, Any], pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from albert.resources.chats import ChatMessage
+
     server = world["server"]
     monkeypatch.chdir(pytester.path)
     namespace: dict[str, Any] = {
@@ -222,13 +343,20 @@ def test_the_examples_of_a_page_run(
         "folder_id": world["folder_id"],
         "handle": lambda items: None,
         "is_the_one": lambda message: message.sequence == "001",
-    }
+        "messages": [
+            ChatMessage(
+                parent_id=world["sid"], component_type="text", user_type="user", role="user",
+                content=f"note {n}",
+            )
+            for n in range(3)
+        ],
+    }  # fmt: skip
     ran = 0
     for block in blocks_of(page):
         if block.skip_reason:
             continue
         code = _placeholders(block.code, server)
-        where = f"{block.page}:{block.line}"
+        where = block.where
         try:
             if block.defines_tests:
                 _run_tests(block, code, pytester, server)

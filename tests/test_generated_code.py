@@ -112,6 +112,7 @@ def _generator() -> object:
         '    """A coroutine."""',
         '    """The non-blocking client."""',
         '    """Awaiting it collects a list."""',
+        '    """Returns\n    -------\n    AsyncChatStream\n        The text."""',
     ],
 )
 def test_the_generator_refuses_async_prose_in_the_sync_library(line: str) -> None:
@@ -121,3 +122,13 @@ def test_the_generator_refuses_async_prose_in_the_sync_library(line: str) -> Non
     assert generator._forbidden(Path("src/albert/_sync/x.py"), text)
     assert not generator._forbidden(Path("tests/_sync/x.py"), text)  # tests may name a backend
     assert not generator._forbidden(Path("src/albert/_sync/x.py"), text.replace(line, "    pass"))
+
+
+def test_the_generator_names_the_sync_types_in_docstrings() -> None:
+    generator: Any = _generator()
+    text = 'def f() -> None:\n    """Returns\n    -------\n    AsyncIterator[str]\n    """\n'
+
+    translated = generator._postprocess(text, "x")
+
+    assert "    Iterator[str]\n" in translated
+    assert not generator._forbidden(Path("src/albert/_sync/x.py"), translated)

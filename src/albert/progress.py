@@ -24,7 +24,7 @@ import importlib
 from types import TracebackType
 from typing import Any, Protocol
 
-__all__ = ["INSTALL_HINT", "ProgressBar", "progress_bar", "require_progress"]
+__all__ = ["INSTALL_HINT", "ProgressBar", "finish", "progress_bar", "require_progress"]
 
 #: What to install for ``progress=True``.
 INSTALL_HINT = "pip install 'albert-chat[notebook]'"
@@ -143,3 +143,28 @@ def progress_bar(
         return _Silent()
     bar: ProgressBar = _tqdm()(desc=desc, unit=f" {unit}", total=total, dynamic_ncols=True)
     return bar
+
+
+def finish(bar: ProgressBar) -> None:
+    """Mark the work as done: a bar whose total was only a bound ends full, at its count.
+
+    A listing's ``max_items`` is the most it may yield, not how many there
+    are: one that ends sooner has completed, and its bar should not read as
+    stopped half-way (tqdm's notebook widget turns red when closed short of
+    its total). Call it when the work ends normally, before ``close()``.
+
+    Parameters
+    ----------
+    bar : ProgressBar
+        A bar from `progress_bar` (the silent one is left alone).
+    """
+    total, count = getattr(bar, "total", None), getattr(bar, "n", None)
+    if total is None or count is None or count >= total:
+        return
+    # tqdm's reset(total=) is what also resizes the notebook widget; keep the
+    # time the work started, so that the bar's elapsed time and rate stay true.
+    started = getattr(bar, "start_t", None)
+    bar.reset(total=count)  # type: ignore[attr-defined]
+    if started is not None:
+        bar.start_t = started  # type: ignore[attr-defined]
+    bar.update(count)

@@ -205,6 +205,24 @@ async def test_progress_with_max_items_counts_to_it(
     assert "3/3" in capsys.readouterr().err
 
 
+async def test_progress_of_a_listing_shorter_than_max_items_ends_full(
+    client: AsyncAlbert, api: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # max_items is a bound, not a count: a listing that ends before it is done,
+    # and its bar says so (tqdm's notebook widget turns red when closed short).
+    api.get(MESSAGES).mock(side_effect=pages_of(CONVERSATION, 2))
+
+    listed = [
+        m
+        async for m in client.chat_messages.get_all(session_id="ses-1", max_items=20, progress=True)
+    ]
+
+    last_frame = capsys.readouterr().err.rstrip().rsplit("\r", 1)[-1]
+    assert len(listed) == 5
+    assert "5/5" in last_frame
+    assert "100%" in last_frame
+
+
 @pytest.mark.parametrize(
     "call",
     [

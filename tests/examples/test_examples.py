@@ -106,6 +106,11 @@ def test_the_notebook_lists_reads_and_exports_in_a_real_kernel(
         out for out in outputs if "application/vnd.jupyter.widget-view+json" in out.get("data", {})
     ]
     assert len(widgets) >= 3  # tqdm's notebook bar: the listing, the transcript, the export
+    state = notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    bars = [w["state"] for w in state.values() if w["model_name"] == "FloatProgressModel"]
+    assert len(bars) == len(widgets)
+    for bar in bars:  # each ended full and green: 2 sessions of max_items=20 is done, not 10%
+        assert (bar["bar_style"], bar["value"]) == ("success", bar["max"]), bar
     [exported] = list(tmp_path.glob("*.md"))
     text = exported.read_text(encoding="utf-8")
     assert text.startswith("# Cure speed")
@@ -185,6 +190,7 @@ def test_the_service_maps_the_apis_errors_to_its_own_statuses(
         missing = http.get("/sessions/ses-nobody")
         unknown = http.get(f"/sessions/{'ses-nobody'}/export")
         bad = http.get("/sessions", params={"limit": 0})
+        refused = http.get("/sessions", params={"start_key": ""})  # refused by the SDK
     server.faults.clear()
 
     assert answer.status_code == status, answer.text
@@ -194,6 +200,8 @@ def test_the_service_maps_the_apis_errors_to_its_own_statuses(
     assert missing.status_code == 404
     assert unknown.status_code == 404  # checked before the export starts streaming
     assert bad.status_code == 422
+    assert refused.status_code == 422
+    assert "start_key" in refused.json()["detail"]
 
 
 def test_the_service_maps_transport_failures(
@@ -255,6 +263,8 @@ def test_the_service_under_uvicorn_on_a_socket(server: LocalAlbert, seeded: dict
                 time.sleep(0.1)
         one = httpx.get(f"{base}/sessions/{seeded['sessions'][1]}", timeout=5)
         missing = httpx.get(f"{base}/sessions/ses-nobody", timeout=5)
+        with httpx.stream("GET", f"{base}/sessions/{seeded['sessions'][1]}/export") as export:
+            pieces = list(export.iter_text())
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
@@ -262,6 +272,9 @@ def test_the_service_under_uvicorn_on_a_socket(server: LocalAlbert, seeded: dict
     assert listed.status_code == 200
     assert one.json()["name"] == "Cure speed 2"
     assert missing.status_code == 404
+    assert export.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert "".join(pieces).startswith("# Cure speed 2\n")
+    assert "".join(pieces).endswith("8 messages, 1 starred.\n")
     assert process.returncode == 0, stderr
     assert "Application shutdown complete" in stderr
     assert "Traceback" not in stderr

@@ -493,9 +493,86 @@ def test_export_shows_progress_by_default_only_on_a_terminal_with_tqdm(
             return True
 
     monkeypatch.setattr(sys, "stderr", Terminal())
-    assert export._show_progress(None) is True
-    assert export._show_progress(False) is False
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # the export goes to a pipe
+    assert export._show_progress(None, to_file=False) is True
+    assert export._show_progress(False, to_file=False) is False
+    monkeypatch.setattr(sys, "stdout", Terminal())  # the export is printed on the terminal:
+    assert export._show_progress(None, to_file=False) is False  # no bar across its lines
+    assert export._show_progress(None, to_file=True) is True  # --out: the terminal is free
+    assert export._show_progress(True, to_file=False) is True
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert export._show_progress(None) is False  # no tqdm: no bar, and no error
+    assert export._show_progress(None, to_file=True) is False  # no tqdm: no bar, and no error
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert export._show_progress(None) is False
+    assert export._show_progress(None, to_file=True) is False
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    """Run ``albert-chat`` with its standard output and error on a pseudo-terminal."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "albert.cli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=follower,
+            env={**os.environ, **env},
+            cwd=cwd,
+        )
+        os.close(follower)
+        follower = -1
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=60) == 0, output
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    return output.decode("utf-8")
+
+
+def test_export_on_a_terminal_shows_its_bar_only_when_the_text_goes_elsewhere(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("tqdm")
+    pytest.importorskip("termios")  # a pseudo-terminal: POSIX only
+    with LocalAlbert(page_size=2) as server:
+        sid = _conversation(server, 5)
+        printed = _on_a_terminal(["export", sid], server.env, tmp_path)
+        to_file = _on_a_terminal(["export", sid, "--out", "x.md"], server.env, tmp_path)
+
+    assert printed.startswith("# Export me\r\n")
+    assert "exporting" not in printed  # no bar drawn across the Markdown
+    assert "exporting Export me: " in to_file
+    assert f"exported 5 messages of {sid} to x.md" in to_file
+    assert (tmp_path / "x.md").read_text(encoding="utf-8").startswith("# Export me\n")
+
+
+def test_export_into_a_pipe_closed_early_ends_quietly(tmp_path: Path) -> None:
+    with LocalAlbert(page_size=2) as server:
+        sid = _conversation(server, 40)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "albert.cli", "export", sid, "--no-progress"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **server.env},
+        )
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"# Export me\n"  # `| head -1`
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 1
+    assert stderr == b""  # neither "Broken pipe" nor a traceback

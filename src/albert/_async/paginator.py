@@ -14,7 +14,7 @@ from albert._backends.async_listing import CollectOnAwait
 from albert._backends.async_prefetch import Prefetch
 from albert.core.pagination import PageCursor
 from albert.core.responses import decode_model, repeated_key_error
-from albert.progress import progress_bar, require_progress
+from albert.progress import finish, progress_bar, require_progress
 from albert.resources.base import Page, ResourceList
 
 __all__ = ["AsyncAlbertPaginator"]
@@ -235,6 +235,7 @@ class AsyncAlbertPaginator(CollectOnAwait[ItemT], AsyncIterator[ItemT], Generic[
                 bar.update(len(items))
                 if items:
                     yield ResourceList(items)
+            finish(bar)  # the listing ended, before max_items or at it
         finally:
             bar.close()
             if ahead is not None:

@@ -102,7 +102,7 @@ def export_text(
 
     Returns
     -------
-    AsyncIterator[str]
+    Iterator[str]
         The text: the session's part first, then a piece per page of
         messages, then the end.
     """

@@ -16,7 +16,7 @@ from albert._backends.sync_prefetch import Prefetch
 from albert._sync.session import AlbertSession
 from albert.core.pagination import PageCursor
 from albert.core.responses import decode_model, repeated_key_error
-from albert.progress import progress_bar, require_progress
+from albert.progress import finish, progress_bar, require_progress
 from albert.resources.base import Page, ResourceList
 
 __all__ = ["AlbertPaginator"]
@@ -231,6 +231,7 @@ class AlbertPaginator(NothingToAwait[ItemT], Iterator[ItemT], Generic[ItemT]):
                 bar.update(len(items))
                 if items:
                     yield ResourceList(items)
+            finish(bar)  # the listing ended, before max_items or at it
         finally:
             bar.close()
             if ahead is not None:

@@ -6,7 +6,8 @@ session of any size exports in the memory of one page (the walk is
 rendering is `albert.display.ExportRenderer`). With ``--out`` the text goes
 to a temporary file beside FILE, renamed to FILE once complete: a failed
 export leaves no half-written file. A progress bar is shown on a terminal
-when the ``notebook`` extra (tqdm) is installed.
+when the ``notebook`` extra (tqdm) is installed, unless the export itself
+is printed on that terminal.
 
 `export_session` (sync) and `export_session_async` read a whole session into
 a `Transcript`; `render` turns one into text, as the command writes it.
@@ -216,11 +217,34 @@ def _file_client(path: str) -> Iterator[Albert]:
         store.close()
 
 
-def _show_progress(asked: bool | None) -> bool:
-    """``--progress``/``--no-progress``, or by default: on a terminal, when tqdm is there."""
+def _show_progress(asked: bool | None, *, to_file: bool) -> bool:
+    """``--progress``/``--no-progress``, or by default: on a terminal, when tqdm is there.
+
+    As curl does, no bar by default when the export itself is printed on that
+    terminal: it would be drawn across the text.
+    """
     if asked is not None:
         return asked
-    return sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None
+    if not sys.stderr.isatty() or (not to_file and sys.stdout.isatty()):
+        return False
+    return importlib.util.find_spec("tqdm") is not None
+
+
+def _print(pieces: Iterator[str]) -> int:
+    """Write ``pieces`` to standard output; 0, or 1 when its reader went away (``| head``)."""
+    try:
+        with contextlib.closing(pieces):  # type: ignore[type-var]  # a generator: stop its read
+            for piece in pieces:
+                sys.stdout.write(piece)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # As the Python documentation advises: point standard output at
+        # /dev/null so that the flush at exit fails no more, and end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
+    return 0
 
 
 def _write_file(path: str, pieces: Iterable[str], *, force: bool) -> None:
@@ -266,7 +290,8 @@ def run(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        0 on success.
+        0 on success; 1, quietly, when standard output is a pipe that its
+        reader closed before the end (``albert-chat export ID | head``).
 
     Raises
     ------
@@ -282,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not args.force and os.path.exists(args.out):
         raise ValueError(f"{args.out} exists: pass --force to overwrite it")
-    progress = _show_progress(args.progress)
+    progress = _show_progress(args.progress, to_file=bool(args.out))
     require_progress(progress)
     opened: contextlib.AbstractContextManager[Albert]
     if args.db is not None:
@@ -296,14 +321,8 @@ def run(args: argparse.Namespace) -> int:
     renderer = ExportRenderer(args.format)
     with opened as client:
         pieces = export_text(client.chat_sessions, args.session_id, renderer, progress=progress)
-        if args.out:
-            _write_file(args.out, pieces, force=args.force)
-        else:
-            for piece in pieces:
-                sys.stdout.write(piece)
-    if args.out:
-        print(
-            f"exported {renderer.count} messages of {args.session_id} to {args.out}",
-            file=sys.stderr,
-        )
+        if not args.out:
+            return _print(pieces)
+        _write_file(args.out, pieces, force=args.force)
+    print(f"exported {renderer.count} messages of {args.session_id} to {args.out}", file=sys.stderr)
     return 0

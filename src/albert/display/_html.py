@@ -5,8 +5,11 @@ through `html.escape` (quotes included, so that no value can end an
 attribute), no server text is ever put in a ``style`` or an event attribute,
 and a URL becomes an ``src`` or an ``href`` only when `image_url` or
 `link_url` accepts it (http and https; for images also PNG, JPEG, GIF and WebP
-``data:`` URLs, never SVG, which can hold a script). Styles are inline and
-neutral, so that the output reads in light and dark themes alike.
+``data:`` URLs, never SVG, which can hold a script). Server text that shares a
+line with the SDK's own words is in a ``<bdi>``, so that a right-to-left
+override in it cannot reorder them (a role, a count). A string longer than
+`MAX_TEXT` is cut. Styles are inline and neutral, so that the output reads in
+light and dark themes alike, and long words wrap.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ MAX_MESSAGES = 500
 MAX_DEPTH = 3
 #: Characters of a cell in a table of resources.
 CELL_WIDTH = 80
+#: Characters of one string shown (a message's text, a value of a card); the rest is cut.
+MAX_TEXT = 20_000
 
 _HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _IMAGE_DATA = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]*={0,2}", re.I)
@@ -57,7 +62,14 @@ _ALT_KEYS = ("alt", "caption", "title", "description", "name")
 _BOX = "border:1px solid rgba(127,127,127,.35);border-radius:6px;padding:6px 10px;margin:4px 0"
 _MUTED = "opacity:.7;font-size:.85em"
 _TABLE = "border-collapse:collapse;font-size:.9em;margin:2px 0"
-_CELL = "border:1px solid rgba(127,127,127,.3);padding:2px 6px;text-align:left;vertical-align:top"
+_HEAD = (
+    "border:1px solid rgba(127,127,127,.3);padding:2px 6px;text-align:left;"
+    "vertical-align:top;overflow-wrap:break-word"
+)
+#: A value's cell: a long word in it wraps anywhere rather than widen the table.
+_CELL = _HEAD.replace("break-word", "anywhere")
+#: Server text as it was written: line breaks kept, long words wrapped.
+_PRE = "white-space:pre-wrap;overflow-wrap:anywhere"
 _ERROR = (
     "border:1px solid #c33;border-left:4px solid #c33;border-radius:6px;"
     "padding:6px 10px;margin:4px 0;background:rgba(204,51,51,.08)"
@@ -68,6 +80,22 @@ _ROLE_COLOURS = {"user": "#3b82f6", "assistant": "#10b981"}
 def _esc(value: object) -> str:
     """Return any value as HTML text: nothing in it is markup or ends an attribute."""
     return html.escape(str(value), quote=True)
+
+
+def _inline(value: object) -> str:
+    """Return server text for a line of the SDK's own words: escaped, and isolated."""
+    return f"<bdi>{_esc(value)}</bdi>"
+
+
+def _long(text: str) -> str:
+    """Return server text escaped, cut at `MAX_TEXT` characters with a note of the rest."""
+    if len(text) <= MAX_TEXT:
+        return _esc(text)
+    rest = len(text) - MAX_TEXT
+    return (
+        f'{_esc(text[:MAX_TEXT])}<span style="{_MUTED}">… {rest:,} more characters: '
+        "message.content holds them all</span>"
+    )
 
 
 def image_url(url: object) -> str | None:
@@ -124,11 +152,15 @@ def _link(url: str, text: str | None = None) -> str:
 
 
 def _code(value: object) -> str:
-    return f"<code>{_esc(value)}</code>"
+    return f"<code>{_inline(value)}</code>"
 
 
 def _json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _json_code(value: object) -> str:
+    return f'<code style="{_PRE}"><bdi>{_long(_json_text(value))}</bdi></code>'
 
 
 # ---- values: scalars, objects and lists of what the server sent -------------------------
@@ -144,7 +176,7 @@ def _scalar(value: object, *, key: str | None = None) -> str:
             url = link_url(value)
             if url is not None:
                 return _link(url)
-        return f'<span style="white-space:pre-wrap">{_esc(value)}</span>'
+        return f'<span style="{_PRE}">{_long(value)}</span>'
     return _esc(value)
 
 
@@ -154,7 +186,7 @@ def _value(value: object, *, key: str | None = None, depth: int = 0) -> str:
         if not value:
             return _code("{}")
         if depth >= MAX_DEPTH:
-            return _code(_json_text(value))
+            return _json_code(value)
         return _object_table(value, depth=depth)
     if isinstance(value, list):
         return _list(value, key=key, depth=depth)
@@ -163,7 +195,7 @@ def _value(value: object, *, key: str | None = None, depth: int = 0) -> str:
 
 def _object_table(value: Mapping[str, Any], *, depth: int = 0, caption: str | None = None) -> str:
     rows = [
-        f'<tr><th style="{_CELL}">{_esc(name)}</th>'
+        f'<tr><th style="{_HEAD}">{_esc(name)}</th>'
         f'<td style="{_CELL}">{_value(item, key=str(name), depth=depth + 1)}</td></tr>'
         for name, item in value.items()
     ]
@@ -175,12 +207,12 @@ def _list(value: list[Any], *, key: str | None, depth: int) -> str:
     if not value:
         return _code("[]")
     if depth >= MAX_DEPTH:
-        return _code(_json_text(value))
+        return _json_code(value)
     if all(isinstance(item, Mapping) for item in value):
         columns: list[str] = []
         for item in value:
             columns.extend(str(name) for name in item if str(name) not in columns)
-        header = "".join(f'<th style="{_CELL}">{_esc(name)}</th>' for name in columns)
+        header = "".join(f'<th style="{_HEAD}">{_esc(name)}</th>' for name in columns)
         rows = "".join(
             "<tr>"
             + "".join(
@@ -205,7 +237,7 @@ def _first(content: Mapping[str, Any], keys: Iterable[str]) -> Any:
 
 def _text(content: str | dict[str, Any]) -> str:
     if isinstance(content, str):
-        return f'<div style="white-space:pre-wrap">{_esc(content)}</div>'
+        return f'<div style="{_PRE}">{_long(content)}</div>'
     text = content.get("text")
     if isinstance(text, str) and len(content) == 1:
         return _text(text)
@@ -233,7 +265,7 @@ def _image(content: str | dict[str, Any]) -> str:
 
 def _reasoning(content: str | dict[str, Any]) -> str:
     if isinstance(content, str):
-        body = f'<div style="white-space:pre-wrap">{_esc(content)}</div>'
+        body = f'<div style="{_PRE}">{_long(content)}</div>'
     else:
         body = _value(content)
     return (
@@ -340,11 +372,11 @@ def _message_meta(message: ChatMessage, *, starred: bool) -> str:
     role = message.role.value
     colour = _ROLE_COLOURS.get(role, "#888")
     parts = [
-        f'<strong style="color:{colour}">{_esc(role)}</strong>',
-        _esc(message.component_type.value),
+        f'<strong style="color:{colour}">{_inline(role)}</strong>',
+        _inline(message.component_type.value),
     ]
     if message.sequence:
-        parts.append(f"#{_esc(message.sequence)}")
+        parts.append(f"#{_inline(message.sequence)}")
     if starred:
         parts.append('<span title="starred">★</span>')
     if message.created is not None and message.created.at is not None:
@@ -356,7 +388,8 @@ def _attachments(message: ChatMessage) -> str:
     if not message.attachments:
         return ""
     files = ", ".join(
-        f"{_esc(a.title)} ({_esc(a.kind)}{', ' + _esc(a.parts_summary) if a.parts_summary else ''})"
+        f"{_inline(a.title)} ({_inline(a.kind)}"
+        f"{', ' + _inline(a.parts_summary) if a.parts_summary else ''})"
         for a in message.attachments
     )
     return f'<div style="{_MUTED}">📎 {files}</div>'
@@ -453,7 +486,7 @@ def resources_html(items: Sequence[BaseModel]) -> str:
         return f'<div style="{_MUTED}">no items</div>'
     item_type = type(items[0])
     columns = _columns(item_type)
-    header = "".join(f'<th style="{_CELL}">{_esc(name)}</th>' for name in columns)
+    header = "".join(f'<th style="{_HEAD}">{_esc(name)}</th>' for name in columns)
     rows = "".join(
         "<tr>"
         + "".join(f'<td style="{_CELL}">{_cell(n, getattr(i, n, None))}</td>' for n in columns)
@@ -478,7 +511,7 @@ def _request_html(request: TranscriptRequest, transcript: Transcript) -> str:
     roles = ", ".join(dict.fromkeys(m.role.value for m in request.messages))
     head = (
         f'<div style="{_MUTED}">request {_code(request.source_request_id or "(none)")} · '
-        f"{_esc(roles)} · {len(request.messages)} component"
+        f"{_inline(roles)} · {len(request.messages)} component"
         f"{'' if len(request.messages) == 1 else 's'}</div>"
     )
     body = "".join(message_html(m, starred=transcript.is_starred(m)) for m in request.messages)
@@ -512,7 +545,7 @@ def transcript_html(transcript: Transcript) -> str:
         facts.append(f"{len(transcript.starred)} ★")
     if session.last_message_at:
         last = readable_time(session.last_message_at) or session.last_message_at
-        facts.append(f"last message {_esc(last)}")
+        facts.append(f"last message {_inline(last)}")
     head = (
         f'<div style="font-weight:600;font-size:1.1em">{_esc(session.name)}</div>'
         f'<div style="{_MUTED}">{" · ".join(facts)}</div>'

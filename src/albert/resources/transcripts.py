@@ -165,4 +165,16 @@ class Transcript:
         return transcript_html(self)
 
     def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        # Jupyter stores every representation in the notebook: this one is cut
+        # where the HTML is, so that a long session does not weigh it down.
+        from albert.display import ExportRenderer
+        from albert.display._html import MAX_MESSAGES
+
+        if len(self.messages) <= MAX_MESSAGES:
+            return self.to_markdown()
+        renderer = ExportRenderer("md", starred=self.starred)
+        shown = renderer.start(self.session) + renderer.messages(self.messages[:MAX_MESSAGES])
+        return shown + (
+            f"\n---\n\n{len(self.messages)} messages, {len(self.starred)} starred; the first "
+            f"{MAX_MESSAGES} are shown here: to_markdown() or chat_sessions.export() writes all.\n"
+        )

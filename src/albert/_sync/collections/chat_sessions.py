@@ -233,7 +233,7 @@ class ChatSessionCollection(BaseCollection):
 
         Returns
         -------
-        AsyncIterator[str]
+        Iterator[str]
             Iterate it for the export's text, piece by piece; write each
             piece to a file as it comes.
 

@@ -133,7 +133,7 @@ class ChatResponse:
 
         Returns
         -------
-        AsyncIterator[str]
+        Iterator[str]
             Each piece of text added to a text part (events of other kinds
             are folded into `messages` all the same).
         """
