@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import subprocess
@@ -132,3 +133,26 @@ def test_the_generator_names_the_sync_types_in_docstrings() -> None:
 
     assert "    Iterator[str]\n" in translated
     assert not generator._forbidden(Path("src/albert/_sync/x.py"), translated)
+
+
+def test_backends_hold_only_twins_with_the_same_names() -> None:
+    # What generated code calls through a module of albert._backends must exist
+    # in its twin under the generator's name for it, and nothing else is kept there.
+    spec = importlib.util.spec_from_file_location("_generator", ROOT / "scripts" / "unasync.py")
+    assert spec is not None
+    assert spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    replacements: dict[str, str] = generator.REPLACEMENTS
+    import albert._backends as backends
+
+    modules = _modules(backends)
+    assert modules, "albert._backends holds no module"
+    for name, module in modules.items():
+        if not name.startswith("async_"):
+            assert name.startswith("sync_"), name
+            assert f"async_{name[5:]}" in modules, name
+            continue
+        twin = modules[replacements[name]]
+        exported = [replacements.get(item, item) for item in module.__all__]  # type: ignore[attr-defined]
+        assert sorted(exported) == sorted(twin.__all__), name  # type: ignore[attr-defined]

@@ -6,6 +6,15 @@ Authenticate with a static token, or with an authentication manager:
 
 Names are imported on first use, so ``import albert`` stays cheap.
 
+The package, from the top floor down (no import runs up one: pyproject's
+``[tool.importlinter]``): ``cli`` (the ``albert-chat`` command), ``testing``
+(the local emulator), ``integrations`` (assistant-ui), ``sync`` and
+``collections`` (documented import paths), ``_async`` (the client, written by
+hand) and ``_sync`` (generated from it), ``auth`` (managers and the SSO login),
+``_backends`` (the twin primitives the generator maps onto each other) and
+``_transports`` (the async client's aiohttp adapter), ``core`` (variant-free
+logic, no I/O), ``resources`` (the models), ``exceptions``.
+
 The Albert platform's own SDK (the ``albert`` distribution) installs an
 ``albert`` package too; when it is installed beside this one, importing
 ``albert`` warns (`albert._install.AlbertInstallWarning`) and says what to do.

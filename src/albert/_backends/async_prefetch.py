@@ -14,14 +14,35 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
-
-from albert._backends.async_primitives import in_trio_task
 
 __all__ = ["Prefetch"]
 
 T = TypeVar("T")
+
+
+def _in_trio_task() -> bool:
+    """Tell whether the caller runs in a trio task (else: an asyncio one).
+
+    Returns
+    -------
+    bool
+        ``True`` in a trio task, also when trio runs as a guest of an asyncio
+        loop (its tasks see that loop running too, but must use trio's
+        primitives).
+    """
+    # Not sniffio: the package must keep working where sniffio is missing (it
+    # is only there to spare httpcore a failed import per request).
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False  # never imported, so not running
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
 
 
 class Prefetch(Generic[T]):
@@ -47,7 +68,7 @@ class Prefetch(Generic[T]):
 
     def __init__(self, fetch: Callable[..., Awaitable[T]], *args: Any) -> None:
         self._runner: _AsyncioRunner[T] | _TrioRunner[T]
-        if in_trio_task():
+        if _in_trio_task():
             self._runner = _TrioRunner(fetch, args)
         else:
             self._runner = _AsyncioRunner(fetch, args)

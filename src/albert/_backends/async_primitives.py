@@ -5,13 +5,12 @@ anyio is imported on first use, not at import time: ``import albert`` stays chea
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["Lock", "in_trio_task", "monotonic", "run_in_thread", "sleep"]
+__all__ = ["Lock", "monotonic", "run_in_thread", "sleep"]
 
 T = TypeVar("T")
 
@@ -75,25 +74,3 @@ class Lock:
         tb: TracebackType | None,
     ) -> None:
         self._lock.release()
-
-
-def in_trio_task() -> bool:
-    """Tell whether the caller runs in a trio task (else: an asyncio one).
-
-    Returns
-    -------
-    bool
-        ``True`` in a trio task, also when trio runs as a guest of an asyncio
-        loop (its tasks see that loop running too, but must use trio's
-        primitives).
-    """
-    # Not sniffio: the package must keep working where sniffio is missing (it
-    # is only there to spare httpcore a failed import per request).
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False  # never imported, so not running
-    try:
-        trio.lowlevel.current_task()
-    except RuntimeError:
-        return False
-    return True

@@ -1,7 +1,10 @@
 """The ``albert-chat`` command: serve the local emulator, run the demo, export a session.
 
 One module per subcommand (`albert.cli.serve`, `albert.cli.demo`,
-`albert.cli.export`); each imports what it needs when it runs, so
+`albert.cli.export`); the demo's script and printing are in
+`albert.cli.demo_script`, its assistant-ui part in `albert.cli.demo_assistant`,
+and its walk is written once in ``albert.cli._async`` and generated into
+``albert.cli._sync``. Each imports what it needs when it runs, so
 ``albert-chat --help`` loads neither httpx nor the emulator. A failure prints
 one line on standard error and exits with status 1 (``--debug`` shows the
 traceback instead).

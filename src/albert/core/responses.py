@@ -39,6 +39,7 @@ __all__ = [
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResourceT = TypeVar("ResourceT", bound=BaseResource)
+HTTPErrorT = TypeVar("HTTPErrorT", bound=AlbertHTTPError)
 
 _REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amz-request-id", "request-id")
 
@@ -158,16 +159,7 @@ def error_from_response(
     request = response.request
     credentials = credentials_redactor(request.headers.get("Authorization"))
     errors, message = _parse_error_body(response, lambda text: redact(credentials(text)))
-    cls = exception_class_for_status(response.status_code)
-    return cls(
-        message,
-        status_code=response.status_code,
-        method=request.method,
-        url=str(request.url),
-        request_id=request_id_of(response),
-        errors=errors,
-        response=response,
-    )
+    return _http_error(exception_class_for_status(response.status_code), message, response, errors)
 
 
 def decode_error(response: httpx.Response, expected: str, detail: str) -> AlbertDecodeError:
@@ -191,15 +183,11 @@ def decode_error(response: httpx.Response, expected: str, detail: str) -> Albert
     content_type = response.headers.get("content-type", "no content type")
     redact = credentials_redactor(request.headers.get("Authorization"))
     _, text = _visible_body(response, redact)
-    return AlbertDecodeError(
+    return _http_error(
+        AlbertDecodeError,
         f"expected {expected} as JSON, got a {content_type} body that does not fit "
         f"({redact(detail)}): {_excerpt(text)}",
-        status_code=response.status_code,
-        method=request.method,
-        url=str(request.url),
-        request_id=request_id_of(response),
-        errors=None,
-        response=response,
+        response,
     )
 
 
@@ -218,16 +206,27 @@ def repeated_key_error(response: httpx.Response, last_key: str | None) -> Albert
     AlbertDecodeError
         Says that following the key would go round the same pages forever.
     """
-    request = response.request
     shown = last_key if last_key is None or len(last_key) <= 80 else last_key[:80] + "…"
-    return AlbertDecodeError(
+    return _http_error(
+        AlbertDecodeError,
         f"the server handed back lastKey {shown!r}, which this listing already had: "
         "following it would list the same pages forever, so the listing stops here",
+        response,
+    )
+
+
+def _http_error(
+    cls: type[HTTPErrorT], message: str, response: httpx.Response, errors: Any = None
+) -> HTTPErrorT:
+    """Build ``cls`` for ``response``: its status, method, URL, request id and the response."""
+    request = response.request
+    return cls(
+        message,
         status_code=response.status_code,
         method=request.method,
         url=str(request.url),
         request_id=request_id_of(response),
-        errors=None,
+        errors=errors,
         response=response,
     )
 

@@ -9,8 +9,10 @@ The modules, one job each: `albert.testing.app` (the ASGI app and its
 routes), `albert.testing.store` (memory and SQLite storage, ordered and
 indexed), `albert.testing.credentials` (who gets in),
 `albert.testing.faults` (fault injection), `albert.testing.server`
-(`LocalAlbert`) and `albert.testing.pytest_plugin` (the fixtures); what a
-request may send is read in `albert.testing._input`.
+(`LocalAlbert`), `albert.testing.pytest_plugin` (the fixtures) and
+`albert.testing.assistant_backend` (a scripted assistant-ui backend); what a
+request may send is read in `albert.testing._input`, what the documents hold
+is checked in `albert.testing._documents`.
 
 Starlette and uvicorn are imported on first use of a name that needs them,
 so ``import albert`` never pays for them; without them (``pip install
